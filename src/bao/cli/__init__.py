@@ -1,0 +1,1 @@
+"""The `bao` command line."""

@@ -1,0 +1,78 @@
+"""Where the UserRL benchmark data lives and how to read it.
+
+The data directory is `BAO_DATA_DIR` when set, else `../shared/userrl` next to the current directory or the
+repository. It is read at run time and never copied into bao.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+ENV_VAR = "BAO_DATA_DIR"
+_REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+class DataError(RuntimeError):
+    """Benchmark data is missing or malformed; the message says what to fix."""
+
+
+def data_dir() -> Path:
+    """The UserRL data directory (holding `gyms/` and `splits/`)."""
+    configured = os.environ.get(ENV_VAR)
+    if configured:
+        path = Path(configured).expanduser()
+        if not path.is_dir():
+            raise DataError(f"{ENV_VAR}={configured} is not a directory: point it at the UserRL data folder")
+        return path
+    for candidate in (Path.cwd() / ".." / "shared" / "userrl", _REPO_ROOT.parent / "shared" / "userrl"):
+        if candidate.is_dir():
+            return candidate.resolve()
+    raise DataError(
+        f"UserRL data not found: set {ENV_VAR} to the folder holding gyms/ and splits/ "
+        "(default ../shared/userrl)"
+    )
+
+
+def data_file(*parts: str) -> Path:
+    """A file inside the data directory; a clear error when it is missing."""
+    path = data_dir().joinpath(*parts)
+    if not path.exists():
+        raise DataError(f"missing data file {path}: check {ENV_VAR} (currently {data_dir()})")
+    return path
+
+
+def load_json(*parts: str) -> Any:
+    """Parse a JSON file of the data directory, naming the file when it is malformed."""
+    path = data_file(*parts)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"malformed JSON in {path}: {exc}") from None
+
+
+@lru_cache(maxsize=64)
+def _split_rows(path: str) -> tuple[dict[str, Any], ...]:
+    import pyarrow.parquet as pq
+
+    try:
+        return tuple(pq.read_table(path).to_pylist())
+    except Exception as exc:
+        raise DataError(f"cannot read split file {path}: {exc}") from None
+
+
+def load_split(name: str, split: str) -> list[dict[str, Any]]:
+    """Rows of `splits/<name>/<split>.parquet` (prompt, reward_model, extra_info)."""
+    return list(_split_rows(str(data_file("splits", name, f"{split}.parquet"))))
+
+
+def require(record: Any, fields: tuple[str, ...], where: str) -> None:
+    """Fail with the file and field named when a data record lacks a field."""
+    if not isinstance(record, dict):
+        raise DataError(f"{where}: expected an object, got {type(record).__name__}")
+    for name in fields:
+        if name not in record:
+            raise DataError(f"{where}: missing field '{name}'")

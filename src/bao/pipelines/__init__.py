@@ -1,0 +1,1 @@
+"""Pipelines: evaluation, training, sweeps and reports built from the lower layers."""

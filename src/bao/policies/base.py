@@ -1,0 +1,53 @@
+"""The policy contract shared by scripted agents, local LLMs and API-served models.
+
+A policy reads the conversation so far and returns the next assistant message as text; the environment's
+parser turns the text into an action. Policies see `Context.task` only for its public parts (`prompt`);
+`task.hidden` is there for oracles and teachers, and a learning policy never reads it.
+"""
+
+from __future__ import annotations
+
+import random
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+from bao.core.types import Task
+
+
+@dataclass
+class Context:
+    """One episode as a policy sees it before its next turn.
+
+    `messages` are chat messages: the task prompt (system, user), then for every turn the assistant message
+    and the environment's observation (role `tool`). `rng` is seeded from (seed, task id) so that scripted
+    randomness is reproducible per episode whatever the batch order.
+    """
+
+    task: Task
+    messages: list[dict[str, str]]
+    seed: int
+    turn: int = 0
+    rng: random.Random = field(default_factory=random.Random)
+
+    @property
+    def observations(self) -> list[str]:
+        """The environment's replies so far, oldest first."""
+        return [m["content"] for m in self.messages if m["role"] == "tool"]
+
+
+def episode_rng(seed: int, task_id: str) -> random.Random:
+    """A private RNG for one episode: same (seed, task) -> same stream, independent of other episodes."""
+    return random.Random(f"{seed}:{task_id}")
+
+
+class Policy(ABC):
+    """Writes the next assistant message. Override `act_batch` when a batch is cheaper than a loop (LLMs)."""
+
+    name: str = "policy"
+
+    @abstractmethod
+    def act(self, ctx: Context) -> str:
+        """The next assistant message for one episode."""
+
+    def act_batch(self, contexts: list[Context]) -> list[str]:
+        return [self.act(ctx) for ctx in contexts]

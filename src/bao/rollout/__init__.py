@@ -1,0 +1,1 @@
+"""Rollout: runs policies against environments and records trajectories."""
