@@ -1,0 +1,1 @@
+"""Simulated users: offline (knowledge sheets + matchers, no LLM) and, later, LLM-backed."""
