@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except (UsageError, UnknownEnv, DataError, KeyError, ValueError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        console.print(f"[red]error:[/red] {message}", highlight=False)
+        console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         console.print("interrupted")
@@ -92,9 +92,11 @@ def cmd_envs(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from bao.policies.scripted import make_agent
+    from bao.envs.registry import spec
     from bao.pipelines.evaluate import EvalConfig
+    from bao.policies.scripted import make_agent
 
+    spec(args.env)
     policy = make_agent(args.agent, args.env)
     config = EvalConfig(env=args.env, split=args.split, n=args.n, seeds=args.seed, max_turns=args.max_turns)
     out = args.out or Path("runs") / "eval" / f"{args.env}-{args.agent}"
