@@ -91,13 +91,15 @@ def _find_call(body: str) -> tuple[tuple[str, str] | None, str]:
     """Find the single tool call in `body`: ((choice, content) or None if there is no JSON call, error)."""
     stripped = body.strip()
     if _TOOL_CALL_OPEN in stripped:
-        if stripped.count(_TOOL_CALL_OPEN) > 1:
-            return None, "more than one tool call: make exactly one call per turn"
         inner = stripped.split(_TOOL_CALL_OPEN, 1)[1]
-        inner = inner.split(_TOOL_CALL_CLOSE, 1)[0]
-        obj, error = _decode_object(inner)
+        obj, end, error = _decode_prefix(inner)
         if error:
             return None, f"tool call is not valid JSON ({error})"
+        rest = inner[end:].strip()
+        if rest.startswith(_TOOL_CALL_CLOSE):
+            rest = rest[len(_TOOL_CALL_CLOSE):]
+        if _TOOL_CALL_OPEN in rest:
+            return None, "more than one tool call: make exactly one call per turn"
         return _call_from_object(obj)
     if stripped.startswith("{"):
         obj, error = _decode_object(stripped)
@@ -107,18 +109,23 @@ def _find_call(body: str) -> tuple[tuple[str, str] | None, str]:
     return None, ""
 
 
-def _decode_object(text: str) -> tuple[Any, str]:
-    text = text.strip()
-    start = text.find("{")
-    if start < 0:
-        return None, "no JSON object"
+def _decode_prefix(text: str) -> tuple[Any, int, str]:
+    """Decode the JSON object at the start of `text` (after whitespace); returns (object, end, error)."""
+    start = len(text) - len(text.lstrip())
+    if not text[start:].startswith("{"):
+        return None, 0, "no JSON object"
     try:
         obj, end = json.JSONDecoder().raw_decode(text, start)
     except (json.JSONDecodeError, RecursionError) as exc:
-        return None, getattr(exc, "msg", "too deeply nested")
-    if text[end:].strip():
-        return None, "extra text after the JSON object"
-    return obj, ""
+        return None, 0, getattr(exc, "msg", "too deeply nested")
+    return obj, end, ""
+
+
+def _decode_object(text: str) -> tuple[Any, str]:
+    obj, end, error = _decode_prefix(text)
+    if not error and text[end:].strip():
+        error = "extra text after the JSON object"
+    return obj, error
 
 
 def _call_from_object(obj: Any) -> tuple[tuple[str, str] | None, str]:

@@ -1,0 +1,124 @@
+import json
+import math
+
+import pytest
+
+from bao.agent.parse import parse_action
+from bao.core.types import Task
+from bao.envs import make, telepathy
+from bao.envs.data import DataError
+from bao.envs.telepathy import KnowledgeBase, is_correct_guess, load_knowledge_base
+from tests.conftest import needs_data
+
+
+def _write_kb(folder, entities, attributes=None):
+    attributes = attributes or [
+        {"id": "is_animal", "question": "Is it an animal?", "forms": ["Is it a creature?"], "keywords": ["animal"]},
+        {"id": "can_fly", "question": "Can it fly?", "forms": ["Does it fly?"], "keywords": ["fly", "flying"]},
+    ]
+    (folder / "attributes.json").write_text(json.dumps(attributes))
+    (folder / "entities_x.json").write_text(json.dumps(entities))
+
+
+def _entity(title, yes, maybe=(), aliases=()):
+    return {"title": title, "split": "test", "category": "thing", "aliases": list(aliases), "yes": list(yes), "maybe": list(maybe)}
+
+
+@pytest.fixture
+def tiny_kb(tmp_path, monkeypatch) -> KnowledgeBase:
+    _write_kb(tmp_path, [
+        _entity("Eagle", ["is_animal", "can_fly"]),
+        _entity("Dog", ["is_animal"], aliases=["hound"]),
+        _entity("Plane", ["can_fly"]),
+        _entity("Rock", []),
+    ])
+    kb = load_knowledge_base(tmp_path)
+    monkeypatch.setattr(telepathy, "knowledge_base", lambda: kb)
+    monkeypatch.setattr(telepathy, "attribute_matcher", lambda *a, **k: telepathy.LexicalMatcher(
+        [telepathy.Entry(x.id, (x.question, *x.forms), x.keywords) for x in kb.attributes]))
+    return kb
+
+
+def _episode(title):
+    env = make("telepathy")
+    env.reset(Task("t", "telepathy", "test", [{"role": "user", "content": "go"}], {"title": title}), seed=0)
+    return env
+
+
+def test_information_gain_is_exact_over_the_entity_pool(tiny_kb):
+    env = _episode("Dog")
+    first = env.step(parse_action("[action] Is it an animal?"))
+    assert first.observation == "Yes."
+    assert first.info["info_gain_bits"] == pytest.approx(1.0)  # 4 -> 2 (Eagle, Dog)
+    assert first.info["revealed"] == ["is_animal"] and not first.info["redundant"]
+    second = env.step(parse_action("[action] Can it fly?"))
+    assert second.observation == "No."
+    assert second.info["info_gain_bits"] == pytest.approx(1.0)  # 2 -> 1
+    again = env.step(parse_action("[action] Does it fly?"))
+    assert again.info["info_gain_bits"] == 0.0 and again.info["redundant"] and again.info["revealed"] == []
+
+
+def test_a_question_whose_answer_is_implied_is_redundant(tiny_kb):
+    env = _episode("Rock")
+    env.step(parse_action("[action] Is it Eagle?"))     # No: 4 -> 3
+    env.step(parse_action("[action] Is it Plane?"))     # No: 3 -> 2 (Dog, Rock)
+    result = env.step(parse_action("[action] Can it fly?"))  # neither flies: nothing to learn
+    assert result.observation == "No." and result.info["redundant"]
+
+
+def test_maybe_entities_stay_possible(tmp_path, monkeypatch):
+    _write_kb(tmp_path, [_entity("Bat", ["is_animal"], maybe=["can_fly"]), _entity("Cat", ["is_animal"]), _entity("Kite", ["can_fly"])])
+    kb = load_knowledge_base(tmp_path)
+    monkeypatch.setattr(telepathy, "knowledge_base", lambda: kb)
+    env = _episode("Kite")
+    result = env.step(parse_action("[action] Can it fly?"))
+    assert result.info["hypotheses_left"] == 2  # Kite and the maybe-flying Bat
+    assert result.info["info_gain_bits"] == pytest.approx(math.log2(3 / 2))
+
+
+def test_unmatched_question_reveals_nothing(tiny_kb):
+    env = _episode("Dog")
+    result = env.step(parse_action("[action] What is your favourite colour?"))
+    assert result.observation == telepathy.CANNOT_ANSWER and result.info["redundant"]
+
+
+def test_guess_by_alias_wins_and_ends_the_episode(tiny_kb):
+    env = _episode("Dog")
+    wrong = env.step(parse_action("[answer] Eagle"))
+    assert wrong.reward == 0.0 and not wrong.done
+    right = env.step(parse_action("[answer] a Hound"))
+    assert right.reward == 1.0 and right.done and right.info["success"]
+
+
+def test_guess_matching_is_normalised_but_not_loose(tiny_kb):
+    dog = tiny_kb.entity("Dog")
+    assert is_correct_guess("THE dog!", dog)
+    assert is_correct_guess("It is the dog", dog)
+    assert not is_correct_guess("a dog that lives with a family in the city", dog)
+    assert not is_correct_guess("hot dog sausage", tiny_kb.entity("Rock"))
+
+
+def test_bad_knowledge_base_files_name_file_and_field(tmp_path):
+    _write_kb(tmp_path, [_entity("Eagle", ["is_animal", "swims"])])
+    with pytest.raises(DataError, match=r"entities_x.json entity 0 \(Eagle\): field 'yes'/'maybe' names unknown attributes \['swims'\]"):
+        load_knowledge_base(tmp_path)
+    _write_kb(tmp_path, [{"title": "Eagle", "split": "test", "category": "x", "yes": [], "maybe": []}])
+    with pytest.raises(DataError, match=r"entity 0 \(Eagle\): missing field 'aliases'"):
+        load_knowledge_base(tmp_path)
+    _write_kb(tmp_path, [_entity("Eagle", [])], attributes=[{"id": "x", "question": "q", "forms": [], "keywords": []}])
+    with pytest.raises(DataError, match=r"attributes.json attribute 0: field 'forms'"):
+        load_knowledge_base(tmp_path)
+
+
+def test_shipped_knowledge_base_covers_the_test_split_and_150_train_entities():
+    kb = load_knowledge_base()
+    assert len(kb.attributes) >= 25
+    assert sum(e.split == "train" for e in kb.entities) >= 150
+    for entity in kb.entities:
+        assert set(entity.values) == {a.id for a in kb.attributes}
+
+
+@needs_data
+def test_every_test_task_has_a_knowledge_base_entry():
+    assert len(make("telepathy").tasks("test")) == 41
+    assert len(make("telepathy").tasks("train")) >= 150
