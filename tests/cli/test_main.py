@@ -30,15 +30,7 @@ def test_malformed_task_file_names_the_file(capsys, monkeypatch, tmp_path):
     (tmp_path / "gyms" / "function").mkdir(parents=True)
     (tmp_path / "gyms" / "function" / "functions.json").write_text("[{")
     monkeypatch.setenv("BAO_DATA_DIR", str(tmp_path))
-    from bao.envs import function
-
-    function._functions.cache_clear()
-    function._tasks.cache_clear()
-    try:
-        assert main(["eval", "function", "--agent", "oracle"]) == 2
-    finally:
-        function._functions.cache_clear()
-        function._tasks.cache_clear()
+    assert main(["eval", "function", "--agent", "oracle"]) == 2
     out = " ".join(capsys.readouterr().out.split())
     assert "malformed JSON" in out and "functions.json" in out
 

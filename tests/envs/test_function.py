@@ -86,12 +86,5 @@ def test_a_malformed_function_file_names_the_file_and_field(tmp_path, monkeypatc
     (tmp_path / "gyms" / "function").mkdir(parents=True)
     (tmp_path / "gyms" / "function" / "functions.json").write_text(json.dumps([{"id": "func-1", "rule": "a + __import__('os')", "test_case": [1, 2, 3, 4], "expected_result": 1.0}]))
     monkeypatch.setenv("BAO_DATA_DIR", str(tmp_path))
-    from bao.envs import function
-    function._functions.cache_clear()
-    function._tasks.cache_clear()
-    try:
-        with pytest.raises(DataError, match=r"functions.json item 0 .*field 'rule'"):
-            make("function").tasks("test")
-    finally:
-        function._functions.cache_clear()
-        function._tasks.cache_clear()
+    with pytest.raises(DataError, match=r"functions.json item 0 .*field 'rule'"):
+        make("function").tasks("test")

@@ -89,13 +89,15 @@ class TokenRecord:
 
     `ids` is the whole conversation as the policy saw and wrote it; `mask[i] == 1` marks tokens the policy
     sampled (trained on), 0 the prompt and environment tokens; `logprobs[i]` is the sampling log-prob of a
-    policy token (0.0 elsewhere); `turn_starts` are the positions of each turn's first policy token.
+    policy token (0.0 elsewhere), log softmax(logits / temperature) before any top-p cut, so a trainer
+    recomputes the same quantity; `turn_starts` are the positions of each turn's first policy token.
     """
 
     ids: list[int] = field(default_factory=list)
     mask: list[int] = field(default_factory=list)
     logprobs: list[float] = field(default_factory=list)
     turn_starts: list[int] = field(default_factory=list)
+    temperature: float = 1.0
 
 
 @dataclass
@@ -120,7 +122,8 @@ class Turn:
 class Trajectory:
     """One episode.
 
-    `R` is the task reward (sum of step rewards, as UserRL scores), `U` the user effort under the env's
+    `R` is the task reward (sum of step rewards, as UserRL scores), `score` the env's headline score (R, unless
+    the env reports its own `score` in `info`, as travel does with UserRL's travel score), `U` the user effort under the env's
     effort rule (BAO paper: answers checked by the user), `U_userrl` the effort under UserRL's framing
     (questions and answers), `success` whether the task was solved, `stop_reason` why it ended
     (`done`, `max_turns`, `max_tokens`, `context_limit`).
@@ -133,6 +136,7 @@ class Trajectory:
     messages: list[dict[str, str]]
     turns: list[Turn] = field(default_factory=list)
     R: float = 0.0
+    score: float = 0.0
     U: int = 0
     U_userrl: int = 0
     success: bool = False

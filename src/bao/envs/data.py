@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-from functools import lru_cache
+from functools import lru_cache, wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
 
 ENV_VAR = "BAO_DATA_DIR"
 _REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -62,6 +64,18 @@ def _split_rows(path: str) -> tuple[dict[str, Any], ...]:
         return tuple(pq.read_table(path).to_pylist())
     except Exception as exc:
         raise DataError(f"cannot read split file {path}: {exc}") from None
+
+
+def per_data_dir(fn: Callable[..., T]) -> Callable[..., T]:
+    """Cache `fn` per data directory, so that changing `BAO_DATA_DIR` in a process is honoured."""
+    cached = lru_cache(maxsize=32)(lambda _root, *args: fn(*args))
+
+    @wraps(fn)
+    def wrapper(*args: Any) -> T:
+        return cached(data_dir(), *args)
+
+    wrapper.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    return wrapper
 
 
 def load_split(name: str, split: str) -> list[dict[str, Any]]:

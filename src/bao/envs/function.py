@@ -26,13 +26,12 @@ from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
 
 from bao.agent.wire import split_prefix
 from bao.core.types import Action, ActionKind, StepResult, Task
 from bao.envs.arithmetic import RuleError, parse_rule
 from bao.envs.base import Env, EnvSpec
-from bao.envs.data import DataError, load_json, load_split, require
+from bao.envs.data import per_data_dir, DataError, load_json, load_split, require
 
 _NUMBER = re.compile(r"-?\d+\.?\d*")
 INVALID_FORMAT = "Invalid action format. Please use [action], [search], [answer], or [finish]."
@@ -117,7 +116,7 @@ class FunctionEnv(Env):
         return StepResult(text, reward, done, info)
 
 
-@lru_cache(maxsize=4)
+@per_data_dir
 def _functions() -> dict[str, dict]:
     items = load_json("gyms", "function", "functions.json")
     if not isinstance(items, list):
@@ -139,7 +138,7 @@ def _functions() -> dict[str, dict]:
     return by_id
 
 
-@lru_cache(maxsize=4)
+@per_data_dir
 def _tasks(split: str) -> tuple[Task, ...]:
     functions = _functions()
     tasks = []

@@ -13,6 +13,8 @@ from bao.envs.base import Env, EnvSpec
 
 _ENVS: dict[str, str] = {
     "function": "bao.envs.function:FunctionEnv",
+    "intention": "bao.envs.intention:IntentionEnv",
+    "travel": "bao.envs.travel:TravelEnv",
     "telepathy": "bao.envs.telepathy:TelepathyEnv",
     "turtle": "bao.envs.turtle:TurtleEnv",
 }

@@ -1,6 +1,8 @@
 """Evaluation metrics with 95% confidence intervals.
 
-- `score`: mean task reward R (sum of step rewards), as UserRL and the BAO paper report it;
+- `score`: mean task score, as UserRL and the BAO paper report it: the task reward R (sum of step rewards),
+  except where the env defines its own score (travel: UserRL's aspect-averaged answer score);
+- `R`: mean sum of step rewards (incl. shaping rewards such as travel's elicitation bonus);
 - `success`: share of episodes that solved the task;
 - `pass@U-k`: share of episodes solved within their first k user-involved actions (BAO paper's metric;
   user-involved under the env's effort rule, answers by default);
@@ -60,7 +62,8 @@ def summarize(trajectories: Sequence[Trajectory]) -> dict[str, Estimate]:
     """All headline metrics of a set of episodes (pooled over tasks and seeds)."""
     n = len(trajectories)
     out = {
-        "score": mean_ci([t.R for t in trajectories]),
+        "score": mean_ci([t.score for t in trajectories]),
+        "R": mean_ci([t.R for t in trajectories]),
         "success": proportion_ci(sum(t.success for t in trajectories), n),
     }
     solved_at = [t.user_turn_of_success() for t in trajectories]

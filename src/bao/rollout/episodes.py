@@ -39,6 +39,7 @@ def apply_turn(env: Env, traj: Trajectory, ctx: Context, output: str) -> bool:
     )
     traj.turns.append(turn)
     traj.R += result.reward
+    traj.score = float(info["score"]) if "score" in info else traj.R
     traj.U += int(turn.user_involved)
     traj.U_userrl += int(bool(info.get("user_involved_userrl")))
     traj.success = traj.success or bool(info.get("success"))

@@ -14,6 +14,8 @@ from bao.policies.base import Policy
 AGENT_NAMES = ("random", "answer-now", "heuristic", "oracle")
 _MODULES = {
     "function": "bao.policies.scripted.function",
+    "intention": "bao.policies.scripted.intention",
+    "travel": "bao.policies.scripted.travel",
     "telepathy": "bao.policies.scripted.telepathy",
     "turtle": "bao.policies.scripted.turtle",
 }
