@@ -24,6 +24,13 @@ def _entity(title, yes, maybe=(), aliases=()):
     return {"title": title, "split": "test", "category": "thing", "aliases": list(aliases), "yes": list(yes), "maybe": list(maybe)}
 
 
+def _use_kb(monkeypatch, kb: KnowledgeBase) -> None:
+    """Point the env at `kb` without touching the cached shipped knowledge base or its matcher."""
+    monkeypatch.setattr(telepathy, "knowledge_base", lambda: kb)
+    monkeypatch.setattr(telepathy, "attribute_matcher", lambda *a, **k: telepathy.LexicalMatcher(
+        [telepathy.Entry(x.id, (x.question, *x.forms), x.keywords) for x in kb.attributes]))
+
+
 @pytest.fixture
 def tiny_kb(tmp_path, monkeypatch) -> KnowledgeBase:
     _write_kb(tmp_path, [
@@ -33,9 +40,7 @@ def tiny_kb(tmp_path, monkeypatch) -> KnowledgeBase:
         _entity("Rock", []),
     ])
     kb = load_knowledge_base(tmp_path)
-    monkeypatch.setattr(telepathy, "knowledge_base", lambda: kb)
-    monkeypatch.setattr(telepathy, "attribute_matcher", lambda *a, **k: telepathy.LexicalMatcher(
-        [telepathy.Entry(x.id, (x.question, *x.forms), x.keywords) for x in kb.attributes]))
+    _use_kb(monkeypatch, kb)
     return kb
 
 
@@ -68,8 +73,7 @@ def test_a_question_whose_answer_is_implied_is_redundant(tiny_kb):
 
 def test_maybe_entities_stay_possible(tmp_path, monkeypatch):
     _write_kb(tmp_path, [_entity("Bat", ["is_animal"], maybe=["can_fly"]), _entity("Cat", ["is_animal"]), _entity("Kite", ["can_fly"])])
-    kb = load_knowledge_base(tmp_path)
-    monkeypatch.setattr(telepathy, "knowledge_base", lambda: kb)
+    _use_kb(monkeypatch, load_knowledge_base(tmp_path))
     env = _episode("Kite")
     result = env.step(parse_action("[action] Can it fly?"))
     assert result.info["hypotheses_left"] == 2  # Kite and the maybe-flying Bat

@@ -6,7 +6,8 @@ UserRL answers questions and judges guesses with an LLM; bao answers from a hand
 entities) its value on every attribute (yes / no / maybe) and its aliases.
 
 - A question naming an entity of the pool ("Is it a kiwi?") is answered Yes/No about that entity.
-- Any other question is matched to an attribute (`LexicalMatcher` over the attribute's question forms);
+- Any other question is matched to an attribute (`make_matcher` over the attribute's question forms: lexical
+  by default, `TelepathyEnv(matcher="embedding" | "hybrid")` for the sentence-embedding matchers);
   the reply is the target's value ("Yes." / "No." / "Maybe."), or, below the matcher's threshold, "I can't
   answer that with yes or no." (a user turn that revealed nothing).
 - A guess is correct when, normalised (case, accents, punctuation, articles), it is the title or an alias,
@@ -23,13 +24,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from bao.core.types import Action, ActionKind, StepResult, Task
 from bao.envs.base import Env, EnvSpec
-from bao.envs.data import DataError, load_split
+from bao.envs.data import DataError, load_split, per_data_dir
 from bao.users.knowledge import field, load_sheet, sheet_path, string_list
-from bao.users.matcher import Entry, LexicalMatcher
+from bao.users.matcher import Entry, LexicalMatcher, Matcher, make_matcher, matcher_kind
 from bao.users.text import normalize_name
 
 VALUES = ("yes", "no", "maybe")
@@ -52,7 +53,7 @@ class Entity:
     aliases: tuple[str, ...]
     values: dict[str, str]  # attribute id -> yes | no | maybe
 
-    @property
+    @cached_property
     def names(self) -> tuple[str, ...]:
         return tuple(normalize_name(n) for n in (self.title, *self.aliases) if normalize_name(n))
 
@@ -116,10 +117,10 @@ def knowledge_base() -> KnowledgeBase:
     return load_knowledge_base()
 
 
-@lru_cache(maxsize=1)
-def attribute_matcher() -> LexicalMatcher:
+@lru_cache(maxsize=4)
+def attribute_matcher(kind: str = "lexical") -> Matcher:
     kb = knowledge_base()
-    return LexicalMatcher([Entry(a.id, (a.question, *a.forms), a.keywords) for a in kb.attributes])
+    return make_matcher([Entry(a.id, (a.question, *a.forms), a.keywords) for a in kb.attributes], kind)
 
 
 def names_in(text: str, kb: KnowledgeBase) -> list[Entity]:
@@ -154,6 +155,10 @@ class TelepathyEnv(Env):
         action_kind=ActionKind.ASK,
         max_steps=16,
     )
+
+    def __init__(self, max_steps: int | None = None, matcher: str = "lexical") -> None:
+        super().__init__(max_steps)
+        self.matcher = matcher_kind(matcher)
 
     def tasks(self, split: str) -> list[Task]:
         return list(_tasks(split))
@@ -200,7 +205,7 @@ class TelepathyEnv(Env):
             titles = {e.title for e in named}
             gain = self._narrow((lambda e: e.title in titles) if hit else (lambda e: e.title not in titles))
             return self._reply("Yes." if hit else "No.", None, 0.0, gain, revealed=[])
-        match = attribute_matcher().match(question)
+        match = attribute_matcher(self.matcher).match(question)
         if match is None:
             return self._reply(CANNOT_ANSWER, None, 0.0, 0.0, revealed=[])
         answer = self.target.values[match.key]
@@ -215,7 +220,7 @@ class TelepathyEnv(Env):
         return StepResult(text, 0.0, False, info)
 
 
-@lru_cache(maxsize=4)
+@per_data_dir
 def _tasks(split: str) -> tuple[Task, ...]:
     kb = knowledge_base()
     known = {e.title: e for e in kb.entities}

