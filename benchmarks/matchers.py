@@ -12,12 +12,10 @@ can. The embedding kinds are skipped, with the reason, when the model package is
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 from bao.envs import telepathy, turtle
-from bao.users.accuracy import Accuracy, Probe, accuracy, probes_from
-from bao.users.knowledge import sheet_path
+from bao.users.accuracy import Probe, accuracy
 from bao.users.matcher import MATCHER_KINDS, Matcher
 from bao.users.text import tokens
 
@@ -25,27 +23,7 @@ ENVS = ("telepathy", "turtle")
 
 
 def paraphrase_probes(env: str, split: str, kind: str) -> list[Probe]:
-    """The probes of `bao/data/<env>/paraphrases_<split>.json` for matchers of `kind`.
-
-    Turtle records whose story has no sheet yet are left out (the sheets are still being written).
-    """
-    records = json.loads(sheet_path(env, f"paraphrases_{split}.json").read_text(encoding="utf-8"))
-    if env == "telepathy":
-        return probes_from(records, lambda r: telepathy.attribute_matcher(kind), "attribute")
-    known = turtle.stories()
-    return probes_from([r for r in records if r["story_id"] in known],
-                       lambda r: turtle._matcher(r["story_id"], kind), "fact")
-
-
-def paraphrase_accuracy(env: str, split: str, kind: str) -> Accuracy:
-    """`accuracy` of `kind` on an env's paraphrase set; the embedding kinds first embed all questions in one
-    batch, so the one-by-one `match` calls that `accuracy` makes find them cached."""
-    probes = paraphrase_probes(env, split, kind)
-    if kind != "lexical":
-        from bao.users.embedding import shared_encoder
-
-        shared_encoder().encode([p.question for p in probes])
-    return accuracy(probes)
+    return {"telepathy": telepathy, "turtle": turtle}[env].paraphrase_probes(split, kind)
 
 
 def _clear_caches() -> None:
@@ -113,9 +91,10 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             cells, timed = [], []
             for split in splits:
-                result = paraphrase_accuracy(env, split, kind)
+                probes = paraphrase_probes(env, split, kind)
+                result = accuracy(probes)
                 cells.append(f"{result.rate:.3f} ({result.correct}/{result.total})")
-                timed += paraphrase_probes(env, split, kind)
+                timed += probes
             speed = questions_per_second(timed)
             batched = f"{questions_per_second(timed, batched=True):11.0f}" if kind != "lexical" else f"{'-':>11}"
             print(f"{env:10} {kind:9} " + " ".join(f"{c:>14}" for c in cells) + f" {speed:8.0f} {batched}",

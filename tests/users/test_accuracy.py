@@ -10,7 +10,7 @@ from importlib.util import find_spec
 import pytest
 
 from bao.envs import telepathy, turtle
-from benchmarks.matchers import paraphrase_accuracy
+from bao.users.accuracy import accuracy
 from tests.conftest import needs_data
 
 needs_model = pytest.mark.skipif(
@@ -27,7 +27,7 @@ def shipped_sheets_matchers():
 
 
 def _rate(env: str, kind: str) -> float:
-    return paraphrase_accuracy(env, "test", kind).rate
+    return accuracy({"telepathy": telepathy, "turtle": turtle}[env].paraphrase_probes("test", kind)).rate
 
 
 def test_lexical_matcher_reaches_90_percent_on_telepathy():

@@ -29,6 +29,7 @@ from functools import cached_property, lru_cache
 from bao.core.types import Action, ActionKind, StepResult, Task
 from bao.envs.base import Env, EnvSpec
 from bao.envs.data import DataError, load_split, per_data_dir
+from bao.users.accuracy import Probe, probes_from
 from bao.users.knowledge import field, load_sheet, sheet_path, string_list
 from bao.users.matcher import Entry, LexicalMatcher, Matcher, make_matcher, matcher_kind
 from bao.users.text import normalize_name
@@ -237,3 +238,9 @@ def _tasks(split: str) -> tuple[Task, ...]:
     if not tasks:
         raise DataError(f"no telepathy {split} task has an entry in the knowledge base")
     return tuple(tasks)
+
+
+def paraphrase_probes(split: str = "test", kind: str = "lexical") -> list[Probe]:
+    """Held-out matcher probes of `bao/data/telepathy/paraphrases_<split>.json` (dev or test)."""
+    records = load_sheet(sheet_path("telepathy", f"paraphrases_{split}.json"))
+    return probes_from(records, lambda r: attribute_matcher(kind), "attribute")

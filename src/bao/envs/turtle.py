@@ -26,6 +26,7 @@ from functools import lru_cache
 from bao.core.types import Action, ActionKind, StepResult, Task
 from bao.envs.base import Env, EnvSpec
 from bao.envs.data import per_data_dir, DataError, load_json, load_split
+from bao.users.accuracy import Probe, probes_from
 from bao.users.knowledge import field, load_sheet, sheet_path, string_list
 from bao.users.matcher import Entry, LexicalMatcher, Matcher, make_matcher, matcher_kind
 from bao.users.text import tokens
@@ -229,3 +230,10 @@ def _tasks(split: str) -> tuple[Task, ...]:
     if not tasks:
         raise DataError(f"no turtle {split} story has a fact sheet")
     return tuple(tasks)
+
+
+def paraphrase_probes(split: str = "test", kind: str = "lexical") -> list[Probe]:
+    """Held-out matcher probes of `bao/data/turtle/paraphrases_<split>.json` (dev or test)."""
+    known = stories()
+    records = [r for r in load_sheet(sheet_path("turtle", f"paraphrases_{split}.json")) if r["story_id"] in known]
+    return probes_from(records, lambda r: _matcher(r["story_id"], kind), "fact")

@@ -29,16 +29,21 @@ class Accuracy:
 
 
 def accuracy(probes: Iterable[Probe]) -> Accuracy:
-    correct, total, misses = 0, 0, []
-    for probe in probes:
-        match = probe.matcher.match(probe.question)
-        got = match.key if match else None
-        total += 1
-        if got == probe.expected:
-            correct += 1
-        else:
-            misses.append((probe.question, probe.expected, got))
-    return Accuracy(correct, total, tuple(misses))
+    """Share of probes whose matcher returns the expected key; matchers with `match_many` (the embedding
+    kinds) answer their questions in one batch, the others one by one as an env step does."""
+    probes = list(probes)
+    groups: dict[int, list[int]] = {}
+    for i, probe in enumerate(probes):
+        groups.setdefault(id(probe.matcher), []).append(i)
+    got: dict[int, str | None] = {}
+    for indices in groups.values():
+        matcher = probes[indices[0]].matcher
+        questions = [probes[i].question for i in indices]
+        many = getattr(matcher, "match_many", None)
+        matches = many(questions) if many else [matcher.match(q) for q in questions]
+        got.update({i: m.key if m else None for i, m in zip(indices, matches)})
+    misses = tuple((p.question, p.expected, got[i]) for i, p in enumerate(probes) if got[i] != p.expected)
+    return Accuracy(len(probes) - len(misses), len(probes), misses)
 
 
 def probes_from(records: Iterable[dict], matcher_of: Callable[[dict], Matcher], key: str) -> list[Probe]:
