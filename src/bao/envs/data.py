@@ -83,6 +83,11 @@ def load_split(name: str, split: str) -> list[dict[str, Any]]:
     return list(_split_rows(str(data_file("splits", name, f"{split}.parquet"))))
 
 
+def prompt_of(row: dict[str, Any]) -> list[dict[str, str]]:
+    """The chat messages (role, content) a split row starts the agent with: UserRL's system prompt, then the task."""
+    return [{"role": m["role"], "content": m["content"]} for m in row["prompt"]]
+
+
 def require(record: Any, fields: tuple[str, ...], where: str) -> None:
     """Fail with the file and field named when a data record lacks a field."""
     if not isinstance(record, dict):

@@ -31,7 +31,14 @@ from bao.agent.wire import split_prefix
 from bao.core.types import Action, ActionKind, StepResult, Task
 from bao.envs.arithmetic import RuleError, parse_rule
 from bao.envs.base import Env, EnvSpec
-from bao.envs.data import per_data_dir, DataError, load_json, load_split, require
+from bao.envs.data import (
+    DataError,
+    load_json,
+    load_split,
+    per_data_dir,
+    prompt_of,
+    require,
+)
 
 _NUMBER = re.compile(r"-?\d+\.?\d*")
 INVALID_FORMAT = "Invalid action format. Please use [action], [search], [answer], or [finish]."
@@ -148,6 +155,6 @@ def _tasks(split: str) -> tuple[Task, ...]:
             raise DataError(f"splits/function_multiturn/{split}.parquet names unknown function '{fid}'")
         item = functions[fid]
         hidden = {k: item[k] for k in ("rule", "test_case", "expected_result")}
-        prompt = [{"role": m["role"], "content": m["content"]} for m in row["prompt"]]
+        prompt = prompt_of(row)
         tasks.append(Task(id=fid, env="function", split=split, prompt=prompt, hidden=hidden))
     return tuple(tasks)

@@ -42,7 +42,7 @@ from functools import lru_cache
 
 from bao.core.types import Action, ActionKind, StepResult, Task
 from bao.envs.base import Env, EnvSpec
-from bao.envs.data import per_data_dir, DataError, load_json, load_split
+from bao.envs.data import DataError, load_json, load_split, per_data_dir, prompt_of
 from bao.users.accuracy import Accuracy
 from bao.users.knowledge import field, load_sheet, sheet_path, string_list
 from bao.users.matcher import Entry, LexicalMatcher
@@ -311,7 +311,7 @@ def _tasks(split: str) -> tuple[Task, ...]:
         details = [{"description": d["description"], "importance": int(d["importance"]),
                     "inquiry": d["inquiry"], "options": list(d["options"])} for d in rec["missing_details"]]
         hidden = {"category": rec.get("category", ""), "task": rec["task"], "details": details}
-        prompt = [{"role": m["role"], "content": m["content"]} for m in row["prompt"]]
+        prompt = prompt_of(row)
         tasks.append(Task(task_id, "intention", split, prompt, hidden))
     return tuple(tasks)
 

@@ -28,7 +28,7 @@ from functools import cached_property, lru_cache
 
 from bao.core.types import Action, ActionKind, StepResult, Task
 from bao.envs.base import Env, EnvSpec
-from bao.envs.data import DataError, load_split, per_data_dir
+from bao.envs.data import DataError, load_split, per_data_dir, prompt_of
 from bao.users.accuracy import Probe, probes_from
 from bao.users.knowledge import field, load_sheet, sheet_path, string_list
 from bao.users.matcher import Entry, LexicalMatcher, Matcher, make_matcher, matcher_kind
@@ -231,7 +231,7 @@ def _tasks(split: str) -> tuple[Task, ...]:
         entity = known.get(title)
         if entity is None or entity.split != split:
             continue
-        prompt = [{"role": m["role"], "content": m["content"]} for m in row["prompt"]]
+        prompt = prompt_of(row)
         task_id = normalize_name(title).replace(" ", "-")
         tasks.append(Task(task_id, "telepathy", split, prompt,
                           {"title": title, "category": entity.category}))

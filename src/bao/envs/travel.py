@@ -48,7 +48,14 @@ from typing import Any
 from bao.core.types import Action, ActionKind, StepResult, Task
 from bao.envs.base import Env, EnvSpec
 from bao.envs.data import DataError
-from bao.envs.travel_tasks import Attribute, Catalogue, Preference, catalogue, preferences_of, task_pool
+from bao.envs.travel_tasks import (
+    Attribute,
+    Catalogue,
+    Preference,
+    catalogue,
+    preferences_of,
+    task_pool,
+)
 from bao.users.accuracy import Accuracy
 from bao.users.knowledge import field, load_sheet, sheet_path
 from bao.users.matcher import Entry, LexicalMatcher

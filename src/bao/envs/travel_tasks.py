@@ -27,7 +27,8 @@ from typing import Any
 
 from bao.core.types import Task
 from bao.envs.data import DataError
-from bao.users.knowledge import field as checked, load_sheet, sheet_path, string_list
+from bao.users.knowledge import field as checked
+from bao.users.knowledge import load_sheet, sheet_path, string_list
 
 POOL_SIZE = {"train": 300, "test": 60}
 # UserRL's travel splits and their test row counts (the weights of the patterns).

@@ -25,7 +25,7 @@ from functools import lru_cache
 
 from bao.core.types import Action, ActionKind, StepResult, Task
 from bao.envs.base import Env, EnvSpec
-from bao.envs.data import per_data_dir, DataError, load_json, load_split
+from bao.envs.data import DataError, load_json, load_split, per_data_dir, prompt_of
 from bao.users.accuracy import Probe, probes_from
 from bao.users.knowledge import field, load_sheet, sheet_path, string_list
 from bao.users.matcher import Entry, LexicalMatcher, Matcher, make_matcher, matcher_kind
@@ -224,7 +224,7 @@ def _tasks(split: str) -> tuple[Task, ...]:
         story = by_title.get((row["reward_model"]["title"], split))
         if story is None:
             continue
-        prompt = [{"role": m["role"], "content": m["content"]} for m in row["prompt"]]
+        prompt = prompt_of(row)
         hidden = {"story_id": story.story_id, "bottom": row["reward_model"]["bottom"]}
         tasks.append(Task(story.story_id, "turtle", split, prompt, hidden))
     if not tasks:
