@@ -1,7 +1,8 @@
 """Matcher accuracy on the held-out paraphrase test sets (issue 3: at least 0.9 per env).
 
-Telepathy reaches 0.9 with every matcher kind. Turtle reaches it with none yet (lexical about 0.67, hybrid
-about 0.73 on the test set): its floors below only guard against regressions. The numbers come from
+Telepathy reaches 0.9 with every matcher kind. Turtle reaches it with none yet (lexical and hybrid about 0.78
+on the test set, most misses being questions about story details that no fact covers): its floors below only
+guard against regressions. The numbers come from
 `benchmarks/matchers.py`, which also prints the dev-set accuracy the thresholds were tuned on.
 """
 
@@ -42,10 +43,10 @@ def test_embedding_matchers_reach_90_percent_on_telepathy(kind):
 
 @needs_data
 def test_lexical_matcher_keeps_its_turtle_accuracy():
-    assert _rate("turtle", "lexical") >= 0.6
+    assert _rate("turtle", "lexical") >= 0.75
 
 
 @needs_data
 @needs_model
 def test_hybrid_matcher_keeps_its_turtle_accuracy():
-    assert _rate("turtle", "hybrid") >= 0.68
+    assert _rate("turtle", "hybrid") >= 0.75
