@@ -1,4 +1,5 @@
-"""Offline users of intention and travel: matcher accuracy on the paraphrase sets and user steps per second.
+"""Offline users: matcher accuracy on the intention and travel paraphrase sets, and user steps per second for
+every offline env (telepathy and turtle accuracy per matcher kind: `benchmarks/matchers.py`).
 
 Accuracy: intention on `paraphrases_test.json` (the set its settings were tuned on) and
 `paraphrases_train.json` (written afterwards, never tuned on); travel on `paraphrases.json` (tuned on) and
@@ -16,7 +17,7 @@ import json
 import time
 
 from bao.core.types import Action, ActionKind, Task
-from bao.envs import intention, make, travel
+from bao.envs import intention, make, telepathy, travel, turtle
 from bao.users.knowledge import sheet_path
 from bao.users.text import tokens
 
@@ -34,9 +35,25 @@ def intention_episodes() -> list[tuple[Task, list[str]]]:
 def travel_episodes() -> list[tuple[Task, list[str]]]:
     """Each test task with every travel paraphrase question, in chunks the turn limit allows."""
     records = json.loads(sheet_path("travel", "paraphrases.json").read_text(encoding="utf-8"))
-    questions = [r["question"] for r in records]
+    return chunked_episodes("travel", [r["question"] for r in records])
+
+
+def chunked_episodes(env_name: str, questions: list[str]) -> list[tuple[Task, list[str]]]:
+    """Each test task with a turn-limit-sized chunk of `questions`."""
     chunks = [questions[i : i + 15] for i in range(0, len(questions), 15)]
-    return [(task, chunks[i % len(chunks)]) for i, task in enumerate(make("travel").tasks("test"))]
+    return [(task, chunks[i % len(chunks)]) for i, task in enumerate(make(env_name).tasks("test"))]
+
+
+def telepathy_episodes() -> list[tuple[Task, list[str]]]:
+    return chunked_episodes("telepathy", [p.question for p in telepathy.paraphrase_probes("test")])
+
+
+def turtle_episodes() -> list[tuple[Task, list[str]]]:
+    """Each test story with the paraphrase questions written for it."""
+    by_story: dict[str, list[str]] = {}
+    for record in json.loads(sheet_path("turtle", "paraphrases_test.json").read_text(encoding="utf-8")):
+        by_story.setdefault(record["story_id"], []).append(record["question"])
+    return [(task, by_story.get(task.id, [])) for task in make("turtle").tasks("test")]
 
 
 def steps_per_second(env_name: str, episodes: list[tuple[Task, list[str]]], steps: int) -> float:
@@ -71,7 +88,9 @@ def main() -> int:
         print(f"{env:<10} {name:<32} {score.rate:>9.3f} {score.total:>5}")
     print()
     print(f"{'env':<10} {'user steps/s (lexical, one core)':>34}")
-    for env, episodes in (("intention", intention_episodes()), ("travel", travel_episodes())):
+    envs = (("telepathy", telepathy_episodes()), ("turtle", turtle_episodes()),
+            ("intention", intention_episodes()), ("travel", travel_episodes()))
+    for env, episodes in envs:
         print(f"{env:<10} {steps_per_second(env, episodes, args.steps):>34,.0f}")
     return 0
 

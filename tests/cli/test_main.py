@@ -77,3 +77,12 @@ def test_envs_lists_function_with_its_split_sizes():
     result = _run(["envs"])
     assert result.returncode == 0
     assert "function" in result.stdout and "460" in result.stdout and "78" in result.stdout
+
+
+@needs_data
+def test_demo_prints_a_table_per_environment(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--env", "function", "--env", "telepathy", "--n", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "function / test: scripted agents" in out and "telepathy / test: scripted agents" in out
+    assert (tmp_path / "runs" / "demo" / "telepathy-oracle" / "metrics.json").exists()

@@ -14,8 +14,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bao.cli import data as data_cli
+from bao.cli import models as models_cli
+from bao.cli import sft as sft_cli
 from bao.envs.data import DataError
 from bao.envs.registry import UnknownEnv
+from bao.llm_client import LLMError
+from bao.policies.models import ModelError
 
 console = Console()
 
@@ -45,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--seed", type=_seeds, default=[0], help="seed, or seeds separated by commas (aggregated)")
     ev.add_argument("--max-turns", type=int, default=None, help="turn limit (default: the env's, 16)")
     ev.add_argument("--out", type=Path, default=None, help="output directory (default runs/eval/ENV-AGENT)")
+    _add_llm_arguments(ev)
 
     play = sub.add_parser("play", help="play an episode yourself in the terminal")
     play.add_argument("env")
@@ -52,17 +58,42 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--split", default="test", choices=("train", "test"))
     play.add_argument("--seed", type=int, default=0)
 
-    demo = sub.add_parser("demo", help="the main job on the embedded default: evaluate every agent")
-    demo.add_argument("--env", default="function")
+    demo = sub.add_parser("demo", help="the main job: evaluate every scripted agent on every environment")
+    demo.add_argument("--env", action="append", help="only this environment (repeatable; default: all)")
     demo.add_argument("--n", type=int, default=None)
+
+    data_cli.add_parser(sub)
+    sft_cli.add_parser(sub)
+    models_cli.add_parser(sub)
     return parser
+
+
+def _add_llm_arguments(ev: argparse.ArgumentParser) -> None:
+    from bao.policies.models import DEFAULT_MODEL
+    from bao.policies.sampling import SamplingConfig
+
+    default = SamplingConfig()
+    ev.add_argument("--policy", choices=("scripted", "hf", "openai"), default="scripted",
+                    help="scripted agent (--agent), a local HF model, or an OpenAI-compatible endpoint")
+    ev.add_argument("--model", default=None, help=f"hf: embedded name (default {DEFAULT_MODEL}), HF directory, "
+                    ".gguf file or Hub id; openai: the model name the server knows")
+    ev.add_argument("--adapter", default=None, help="hf: a peft LoRA adapter directory to apply")
+    ev.add_argument("--base-url", default=None, help="openai: endpoint such as http://127.0.0.1:8000/v1 "
+                    "(default OpenAI; key from $OPENAI_API_KEY)")
+    ev.add_argument("--llm-cache", default=None, help="openai: SQLite file that caches responses (replays reruns)")
+    ev.add_argument("--temperature", type=float, default=default.temperature, help="0 = greedy (default %(default)s)")
+    ev.add_argument("--top-p", type=float, default=default.top_p, help="nucleus sampling (default %(default)s)")
+    ev.add_argument("--max-new-tokens", type=int, default=default.max_new_tokens,
+                    help="tokens per turn (default %(default)s)")
+    ev.add_argument("--batch-size", type=int, default=None,
+                    help="episodes played at once (default 16 for hf, 64 otherwise)")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (UsageError, UnknownEnv, DataError, KeyError, ValueError) as exc:
+    except (UsageError, UnknownEnv, DataError, ModelError, LLMError, KeyError, ValueError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
         return 2
@@ -94,16 +125,45 @@ def cmd_envs(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from bao.envs.registry import spec
     from bao.pipelines.evaluate import EvalConfig
-    from bao.policies.scripted import make_agent
 
     spec(args.env)
-    policy = make_agent(args.agent, args.env)
-    config = EvalConfig(env=args.env, split=args.split, n=args.n, seeds=args.seed, max_turns=args.max_turns)
-    out = args.out or Path("runs") / "eval" / f"{args.env}-{args.agent}"
+    policy = _make_policy(args)
+    batch_size = args.batch_size or (16 if args.policy == "hf" else 64)
+    config = EvalConfig(env=args.env, split=args.split, n=args.n, seeds=args.seed, max_turns=args.max_turns,
+                        batch_size=batch_size)
+    label = args.agent if args.policy == "scripted" else policy.name.replace(":", "-").replace("/", "-")
+    out = args.out or Path("runs") / "eval" / f"{args.env}-{label}"
     result = _run_eval(config, policy, out)
-    print_results({args.agent: result.metrics}, title=f"{args.env} / {args.split} ({len(result.trajectories)} episodes)")
+    print_results({label: result.metrics}, title=f"{args.env} / {args.split} ({len(result.trajectories)} episodes)")
+    generated = sum(sum(t.tokens.mask) for t in result.trajectories if t.tokens)
+    if generated:
+        console.print(f"{generated} generated tokens, {generated / result.seconds:.1f} tok/s")
     console.print(f"wrote {out}/trajectories.jsonl and {out}/metrics.json ({result.seconds:.1f}s)")
     return 0
+
+
+def _make_policy(args: argparse.Namespace):
+    """The policy `bao eval` plays: a scripted agent, a local HF model or an API-served model."""
+    if args.policy == "scripted":
+        from bao.policies.scripted import make_agent
+
+        return make_agent(args.agent, args.env)
+    from bao.policies.sampling import SamplingConfig
+
+    sampling = SamplingConfig(args.temperature, args.top_p, args.max_new_tokens)
+    if args.policy == "hf":
+        from bao.policies.hf import HFPolicyConfig, load_hf_policy
+        from bao.policies.models import DEFAULT_MODEL
+
+        with console.status(f"loading {args.model or DEFAULT_MODEL}"):
+            return load_hf_policy(HFPolicyConfig(args.model or DEFAULT_MODEL, args.adapter, sampling))
+    from bao.llm_client import ClientConfig
+    from bao.policies.openai_api import OpenAIPolicy, OpenAIPolicyConfig
+
+    if not args.model:
+        raise UsageError("--policy openai needs --model NAME (the model name the server knows)")
+    client = ClientConfig(base_url=args.base_url, cache=args.llm_cache)
+    return OpenAIPolicy(OpenAIPolicyConfig(model=args.model, client=client, sampling=sampling))
 
 
 def _run_eval(config, policy, out):
@@ -138,18 +198,21 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from bao.envs.registry import available
     from bao.pipelines.evaluate import EvalConfig
     from bao.policies.scripted import AGENT_NAMES, make_agent
 
-    rows = {}
-    for name in AGENT_NAMES:
-        config = EvalConfig(env=args.env, n=args.n)
-        rows[name] = _run_eval(config, make_agent(name, args.env), Path("runs") / "demo" / f"{args.env}-{name}").metrics
-    print_results(rows, title=f"{args.env} / test: scripted agents")
+    for env in args.env or available():
+        rows = {}
+        for name in AGENT_NAMES:
+            config = EvalConfig(env=env, n=args.n)
+            rows[name] = _run_eval(config, make_agent(name, env), Path("runs") / "demo" / f"{env}-{name}").metrics
+        print_results(rows, title=f"{env} / test: scripted agents")
     return 0
 
 
-COMMANDS = {"envs": cmd_envs, "eval": cmd_eval, "play": cmd_play, "demo": cmd_demo}
+COMMANDS = {"envs": cmd_envs, "eval": cmd_eval, "play": cmd_play, "demo": cmd_demo, "data": data_cli.run,
+            "sft": sft_cli.run, "models": models_cli.run}
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ class EvalConfig:
     seeds: Sequence[int] = (0,)
     max_turns: int | None = None  # None = the env's default (16, as UserRL)
     batch_size: int = 64  # episodes played at once
+    engine: dict = field(default_factory=dict)  # LLM policies: max_tokens, context_limit (bao.rollout.engine)
     env_kwargs: dict = field(default_factory=dict)
 
 
@@ -56,12 +57,17 @@ def evaluate(
             raise ValueError("--n must be positive")
         tasks = tasks[: config.n]
     jobs = [(task, seed) for seed in config.seeds for task in tasks]
+    on_done = (lambda _t: progress(1)) if progress else None
     trajectories: list[Trajectory] = []
-    for lo in range(0, len(jobs), config.batch_size):
-        batch = jobs[lo : lo + config.batch_size]
-        trajectories += run_episodes(
-            lambda: make(config.env, **kwargs), policy, batch, on_done=(lambda _t: progress(1)) if progress else None
-        )
+    if getattr(policy, "token_level", False):  # an LLM: the rollout engine records ids, masks and log-probs
+        from bao.rollout.engine import EngineConfig, run_engine
+
+        engine = EngineConfig(batch_size=config.batch_size, **config.engine)
+        trajectories = run_engine(lambda: make(config.env, **kwargs), policy, jobs, engine, on_done=on_done)
+    else:
+        for lo in range(0, len(jobs), config.batch_size):
+            batch = jobs[lo : lo + config.batch_size]
+            trajectories += run_episodes(lambda: make(config.env, **kwargs), policy, batch, on_done=on_done)
     result = EvalResult(trajectories, summarize(trajectories), time.perf_counter() - start)
     if out_dir is not None:
         save(result, config, policy, Path(out_dir))

@@ -1,0 +1,45 @@
+"""`bao data teacher ENV --n N --behaviors bao|none --out FILE`: build SFT data from a scripted teacher."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+
+from bao.cli.sft import add_config_arguments, config_from_args
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    from bao.pipelines.teacher_data import TeacherDataConfig
+
+    data = subparsers.add_parser("data", help="build training data")
+    kinds = data.add_subparsers(dest="data_command", required=True)
+    teacher = kinds.add_parser("teacher", help="successful teacher episodes as chat examples (JSONL or parquet)",
+                               description=__doc__.splitlines()[0])
+    add_config_arguments(teacher, TeacherDataConfig, positional=("env",))
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from bao.cli.main import console
+    from bao.pipelines.teacher_data import (
+        TeacherDataConfig,
+        build_teacher_data,
+        stats_path_of,
+    )
+
+    config = config_from_args(TeacherDataConfig, args)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        job = bar.add_task(f"{config.env} teacher ({config.behaviors})", total=config.n)
+        stats = build_teacher_data(config, progress=lambda k: bar.advance(job, k))
+    console.print_json(json.dumps(asdict(stats)))
+    console.print(f"wrote {stats.kept} examples to {config.out} and stats to {stats_path_of(config.out)}")
+    return 0

@@ -1,0 +1,65 @@
+"""`bao sft --data FILE --model smollm2-135m --out DIR`: supervised fine-tuning on chat examples.
+
+Also home of the helpers that turn a config dataclass into command-line flags: every field becomes
+`--field-name` with the field's `help` metadata and its default, so `--help` is the config's documentation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+
+def _flag_type(annotation: Any) -> Any:
+    """The argparse type of a field annotation (`int | None` -> int); bool fields are handled apart."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+    return annotation if annotation in (int, float, str, Path) else str
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, cls: type, positional: tuple[str, ...] = ()) -> None:
+    """One flag per field of the dataclass `cls` (fields named in `positional` become positional arguments)."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        help_text = f.metadata.get("help", "")
+        has_default = f.default is not dataclasses.MISSING
+        if f.name in positional:
+            parser.add_argument(f.name, type=_flag_type(hints[f.name]), help=help_text)
+        elif hints[f.name] is bool:
+            parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, action=argparse.BooleanOptionalAction,
+                                default=f.default, help=help_text)
+        else:
+            suffix = f" (default: {f.default})" if has_default and f.default is not None else ""
+            parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=_flag_type(hints[f.name]),
+                                required=not has_default, default=f.default if has_default else None,
+                                help=help_text + suffix)
+
+
+def config_from_args(cls: type, args: argparse.Namespace) -> Any:
+    """Build the dataclass `cls` from the parsed flags of `add_config_arguments`."""
+    return cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(cls)})
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    from bao.pipelines.sft import SFTConfig
+
+    sft = subparsers.add_parser("sft", help="supervised fine-tuning on chat examples (LoRA or full)",
+                                description=__doc__.splitlines()[0])
+    add_config_arguments(sft, SFTConfig)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from bao.cli.main import console
+    from bao.pipelines.sft import SFTConfig, train
+
+    config = config_from_args(SFTConfig, args)
+    summary = train(config)
+    console.print_json(json.dumps(summary))
+    console.print(f"final model in {summary['final']}; log in {Path(config.out) / 'log.jsonl'}")
+    return 0

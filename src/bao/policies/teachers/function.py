@@ -1,0 +1,90 @@
+"""The FunctionGym teacher: hypothesis elimination over the public rule family, written as BAO behaviors.
+
+World knowledge is the scripted heuristic's hypothesis space (the train split's rules plus flat expressions
+over a, b, c, d). The teacher fetches the test case, then queries inputs and drops every candidate rule that
+disagrees with an observed result, and answers once the survivors agree on the test case. It reads the
+hidden rule for two choices only: among random candidate inputs it queries the one whose *true* result
+leaves the fewest candidates, and when the budget runs out while survivors disagree it answers the value
+the hidden rule gives, if a survivor predicts it. It gives up (and the episode is filtered out of teacher
+data) when the hidden rule lies outside the hypothesis space. Its behavior never writes a rule or a
+prediction for the test case before the turn that answers it, and counts only eliminated and surviving
+rules (not the size of the space, a constant that would say nothing and could collide with a result).
+"""
+
+from __future__ import annotations
+
+from bao.agent.behaviors import Behavior
+from bao.core.types import Task, Trajectory
+from bao.envs.arithmetic import parse_rule
+from bao.policies.base import Context
+from bao.policies.scripted.function import (
+    _apply,
+    _format,
+    hypothesis_space,
+    observed_queries,
+    predictions,
+    surviving,
+    test_case_of,
+    wrong_answers,
+)
+from bao.policies.teachers.base import Move, Teacher
+
+CANDIDATE_QUERIES = 32
+
+
+def _call(inputs: list[float]) -> str:
+    return f"f({', '.join(_format(x) for x in inputs)})"
+
+
+class FunctionTeacher(Teacher):
+    env = "function"
+
+    def move(self, ctx: Context) -> Move:
+        budget = self.budget(ctx)
+        test_case = test_case_of(ctx)
+        if test_case is None:
+            return Move("search", "test", Behavior((), ("every candidate rule",), (),
+                                                   "get the test case before querying", budget))
+        wrong = wrong_answers(ctx)
+        rules = surviving(ctx)
+        known = (f"test case {_call(test_case)}", *(f"{_call(x)} = {_format(y)}" for x, y in observed_queries(ctx)))
+        eliminated = len(hypothesis_space()) - len(rules)
+        ruled_out = (*(f"answer {_format(v)} (wrong)" for v in sorted(wrong)),
+                     *((f"{eliminated} candidate rules",) if eliminated else ()))
+        votes = predictions(rules, test_case, wrong)
+        expected = float(ctx.task.hidden["expected_result"])
+        if not votes or (len(votes) > 1 and budget <= 1 and expected not in votes):
+            return Move("finish", "", Behavior(known, (), ruled_out,
+                                               "give up: no candidate rule fits every observation", budget))
+        alive = (f"{len(rules)} candidate rules",) if eliminated else ("every candidate rule",)
+        if len(votes) == 1 or budget <= 2:
+            value = next(iter(votes)) if len(votes) == 1 else expected if expected in votes else votes.most_common(1)[0][0]
+            plan = (f"answer {_format(value)}: every candidate rule predicts it for the test case" if len(votes) == 1
+                    else f"answer {_format(value)}: budget nearly spent, best of {len(votes)} predictions")
+            return Move("answer", _format(value), Behavior(known, alive, ruled_out, plan, budget))
+        inputs = self._query(ctx, rules, test_case)
+        groups = len({_apply(r, inputs) for r in rules})
+        plan = f"query {_call(inputs)}: its result splits the candidates into {groups} groups"
+        return Move("action", " ".join(_format(x) for x in inputs), Behavior(known, alive, ruled_out, plan, budget))
+
+    @staticmethod
+    def _query(ctx: Context, rules: list, test_case: list[float]) -> list[float]:
+        """The random input whose true result leaves the fewest candidates (ties: the most groups)."""
+        truth = parse_rule(ctx.task.hidden["rule"])
+        candidates = [[float(ctx.rng.randint(1, 9)) for _ in range(4)] for _ in range(CANDIDATE_QUERIES)]
+        candidates = [c for c in candidates if c != test_case and _apply(truth, c) is not None] or [[1.0, 2.0, 3.0, 4.0]]
+
+        def score(inputs: list[float]) -> tuple[int, int]:
+            true_value = _apply(truth, inputs)
+            left = sum(_apply(r, inputs) == true_value for r in rules)
+            return left, -len({_apply(r, inputs) for r in rules})
+
+        return min(candidates, key=score)
+
+    @staticmethod
+    def secrets(task: Task, traj: Trajectory, turn: int) -> list[str]:
+        expected = float(task.hidden["expected_result"])
+        return [task.hidden["rule"], _format(expected), repr(expected)]
+
+
+TEACHER = FunctionTeacher

@@ -1,0 +1,47 @@
+"""The IntentionGym teacher: one clarifying question per missing detail, most important first.
+
+The teacher reads the hidden details to choose its questions (each detail's own inquiry, or a plainer
+wording the user maps to that detail alone, as the scripted oracle does); the episode ends by itself once
+every detail is covered. Its behavior restates the user's replies so far, notes questions that turned out
+not to matter, and plans the next question without naming the detail it targets (the question itself, the
+action, does): the agent does not know which details are missing, nor how many.
+"""
+
+from __future__ import annotations
+
+from bao.agent.behaviors import Behavior
+from bao.core.types import Task, Trajectory
+from bao.envs.intention import REDIRECT, task_details
+from bao.policies.base import Context
+from bao.policies.scripted.intention import exact_question
+from bao.policies.scripted.telepathy import history
+from bao.policies.teachers.base import Move, Teacher
+
+
+def _item(text: str) -> str:
+    return " ".join(text.replace(";", ",").split())
+
+
+class IntentionTeacher(Teacher):
+    env = "intention"
+
+    def move(self, ctx: Context) -> Move:
+        details = task_details(ctx.task)
+        ordered = sorted(details, key=lambda d: -d.importance)
+        turns = [(content, reply) for choice, content, reply in history(ctx) if choice == "action"]
+        known = tuple(_item(reply) for _, reply in turns if reply != REDIRECT)
+        ruled_out = tuple(f"{_item(question)} (did not matter)" for question, reply in turns if reply == REDIRECT)
+        detail = ordered[min(ctx.turn, len(ordered) - 1)]
+        question = exact_question(ctx.task.hidden["task"], details, detail)
+        plan = "ask about the most important detail the request leaves open" if not turns else \
+            "ask about the next detail the request leaves open"
+        return Move("action", question, Behavior(known, ("details the user has not stated yet",), ruled_out,
+                                                 plan, self.budget(ctx)))
+
+    @staticmethod
+    def secrets(task: Task, traj: Trajectory, turn: int) -> list[str]:
+        covered = {key for t in traj.turns[:turn] for key in t.info.get("revealed", [])}
+        return [s for d in task_details(task) if d.key not in covered for s in (d.key, *d.options)]
+
+
+TEACHER = IntentionTeacher

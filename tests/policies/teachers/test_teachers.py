@@ -1,0 +1,81 @@
+import pytest
+
+from bao.agent.behaviors import parse_behavior
+from bao.agent.parse import parse_action
+from bao.core.types import Trajectory, Turn
+from bao.envs import make
+from bao.pipelines.evaluate import EvalConfig, evaluate
+from bao.policies.teachers import available, make_teacher
+from bao.policies.teachers.audit import find_leaks, mentions
+from tests.conftest import needs_data
+
+N_TASKS = {"function": 40, "intention": 40, "telepathy": 60, "turtle": 40}
+
+
+@pytest.fixture(scope="module", params=available())
+def played(request):
+    """Teacher episodes on both splits of every env: (env, trajectories, tasks by id)."""
+    env = request.param
+    trajectories, tasks = [], {}
+    for split in ("train", "test"):
+        result = evaluate(EvalConfig(env, split=split, n=N_TASKS[env]), make_teacher(env))
+        trajectories += result.trajectories
+        tasks.update({t.id: t for t in make(env).tasks(split)})
+    return env, trajectories, tasks
+
+
+@needs_data
+def test_teacher_reasoning_never_states_hidden_facts_before_they_are_told(played):
+    _, trajectories, tasks = played
+    leaks = [leak for traj in trajectories for leak in find_leaks(traj, tasks[traj.task_id])]
+    assert leaks == []
+
+
+@needs_data
+def test_teachers_solve_most_train_tasks(played):
+    _, trajectories, tasks = played
+    train = [t for t in trajectories if tasks[t.task_id].split == "train"]
+    assert sum(t.success for t in train) / len(train) >= 0.85
+
+
+@needs_data
+def test_every_bao_turn_follows_the_grammar_with_the_true_budget(played):
+    _, trajectories, _ = played
+    for traj in trajectories:
+        for turn in traj.turns:
+            assert parse_behavior(turn.reasoning).budget == 16 - turn.index
+
+
+@needs_data
+@pytest.mark.parametrize("env", available())
+def test_none_variant_makes_the_same_moves_without_reasoning(env):
+    config = EvalConfig(env, split="train", n=10)
+    bao = evaluate(config, make_teacher(env, "bao")).trajectories
+    none = evaluate(config, make_teacher(env, "none")).trajectories
+    for a, b in zip(bao, none):
+        assert [(t.kind, t.content) for t in a.turns] == [(t.kind, t.content) for t in b.turns]
+        assert all(t.reasoning == "" and parse_action(t.output).valid for t in b.turns)
+
+
+def _traj(task, reasoning, content="", earlier=""):
+    turns = []
+    if earlier:
+        turns.append(Turn(0, earlier, "ask", earlier, "", "No.", 0.0, False, True))
+    turns.append(Turn(len(turns), f"<think>{reasoning}</think>", "answer", content, reasoning, "", 0.0, True, True))
+    return Trajectory(task.env, task.id, 0, "t", list(task.prompt), turns)
+
+
+@needs_data
+def test_audit_flags_the_target_named_too_early_and_allows_it_once_told():
+    task = make("telepathy").tasks("test")[0]
+    title = task.hidden["title"]
+    assert find_leaks(_traj(task, f"I bet it is {title}"), task)
+    assert not find_leaks(_traj(task, f"guess {title}", content=title), task)
+    assert not find_leaks(_traj(task, f"it is not {title}", earlier=f"Is it {title}?"), task)
+
+
+def test_mentions_needs_whole_numbers_and_phrases():
+    assert mentions("f(1, 2) = -16.0", "-16")
+    assert not mentions("f(1, 2) = -160", "-16")
+    assert not mentions("budget 116", "16")
+    assert mentions("The  KIWI fruit", "kiwi")
