@@ -15,6 +15,11 @@ PAPER_EFFORT = frozenset({ActionKind.ANSWER})
 USERRL_EFFORT = frozenset({ActionKind.ASK, ActionKind.ANSWER})
 
 
+# The `info` keys every env reports; an env sets the ones it knows, the rest keep these defaults.
+INFO_DEFAULTS = {"success": False, "revealed": [], "redundant": False, "info_gain_bits": None, "matched": None,
+                 "match_score": 0.0}
+
+
 class EpisodeOver(RuntimeError):
     """Raised by `step` after the episode ended (UserRL's gyms raise there too)."""
 
@@ -71,6 +76,8 @@ class Env(ABC):
         result = self._step(action)
         truncated = self.steps >= self.max_steps
         terminated = bool(result.info.get("terminated", result.done))
+        for key, value in INFO_DEFAULTS.items():
+            result.info.setdefault(key, list(value) if isinstance(value, list) else value)
         result.info.setdefault("kind", action.kind.value)
         result.info["terminated"] = terminated
         result.info["truncated"] = truncated

@@ -245,11 +245,6 @@ class IntentionEnv(Env):
         return self._result(text, kind="ask", reward=reward, done=done, success=done, **info)
 
     def _result(self, text: str, kind: str, reward: float = 0.0, done: bool = False, **info) -> StepResult:
-        info.setdefault("revealed", [])
-        info.setdefault("redundant", False)
-        info.setdefault("info_gain_bits", None)
-        info.setdefault("matched", None)
-        info.setdefault("match_score", 0.0)
         info.update(kind=kind, success=info.get("success", False), remaining=len(self.remaining),
                     hypotheses_left=math.prod(len(self.details[k].options) for k in self.remaining))
         return StepResult(text, round(reward, 6), done, info)

@@ -409,11 +409,6 @@ class TravelEnv(Env):
                             outcome=outcome)
 
     def _result(self, text: str, kind: str, reward: float = 0.0, done: bool = False, **info) -> StepResult:
-        info.setdefault("revealed", [])
-        info.setdefault("redundant", False)
-        info.setdefault("info_gain_bits", None)
-        info.setdefault("matched", None)
-        info.setdefault("match_score", 0.0)
         info.update(kind=kind, success=info.get("success", False),
                     score=round(sum(self.choices.values()) / len(self.trip), 6),
                     hypotheses_left=math.prod(len(v) for a, v in self.alive.items() if a not in self.choices))
