@@ -143,5 +143,6 @@ def test_lora_run_writes_a_merged_model_that_loads_without_peft(tmp_path):
                               grad_accum=1, save_steps=1, max_length=1024))
     final = tmp_path / "run" / "final"
     assert summary["steps"] == 2 and not (final / "adapter_config.json").exists()
+    assert list((tmp_path / "run" / "runs").rglob("events.out.tfevents.*")), "no tensorboard log"
     assert (tmp_path / "run" / "checkpoint-2" / "adapter_config.json").exists()
     AutoModelForCausalLM.from_pretrained(final)

@@ -273,7 +273,8 @@ def _listed(aspects: list[str]) -> str:
     return ", ".join(a.replace("_", " ") for a in aspects)
 
 
-def _format_value(value: Any) -> str:
+def format_value(value: Any) -> str:
+    """A preference level as people write it: `4` not `4.0`, `7.5`, `Thai`."""
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else f"{value:.1f}"
     return str(value)
@@ -282,8 +283,8 @@ def _format_value(value: Any) -> str:
 def preference_sentence(pref: Preference, task_id: str, seed: int) -> str:
     """How this user voices `pref`: one of the attribute's replies, fixed by (seed, task, preference)."""
     attribute = catalogue().aspects[pref.aspect].attributes[pref.attribute]
-    replies = attribute.replies_by_value.get(_format_value(pref.value), attribute.replies)
-    return random.Random(f"{seed}:{task_id}:{pref.key}").choice(replies).format(value=_format_value(pref.value))
+    replies = attribute.replies_by_value.get(format_value(pref.value), attribute.replies)
+    return random.Random(f"{seed}:{task_id}:{pref.key}").choice(replies).format(value=format_value(pref.value))
 
 
 class TravelEnv(Env):

@@ -13,7 +13,8 @@ and works with peft's LoRA models. bao adds four things around it:
   finished it (its `on_save` runs after the save), and resuming takes the newest marked checkpoint and deletes
   unmarked ones: a checkpoint becomes visible atomically, with the marker;
 - **periodic evaluation through the rollout engine** on the environment's test split (`RolloutEval`);
-- **a JSONL log** (`log.jsonl`: training metrics, evaluations, resumes) beside tensorboard (used if installed).
+- **a JSONL log** (`log.jsonl`: training metrics, evaluations, resumes) beside tensorboard's (`<out>/runs/`; tensorboard
+  ships with the `llm` extra, and a bare install without it still trains).
 The final model is written to `<out>/final` via a temporary folder and a rename; a LoRA run is merged first, so
 `--model <out>/final` loads anywhere a plain model does.
 """

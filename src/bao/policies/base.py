@@ -11,6 +11,7 @@ import random
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+from bao.agent.parse import parse_action
 from bao.core.types import Task
 
 
@@ -33,6 +34,17 @@ class Context:
     def observations(self) -> list[str]:
         """The environment's replies so far, oldest first."""
         return [m["content"] for m in self.messages if m["role"] == "tool"]
+
+    @property
+    def history(self) -> list[tuple[str, str, str]]:
+        """(choice, content, reply) of every turn the environment has answered, oldest first: the
+        conversation as moves, which scripted agents and teachers reason over."""
+        turns = []
+        for message, reply in zip(self.messages, self.messages[1:]):
+            if message["role"] == "assistant":
+                action = parse_action(message["content"])
+                turns.append((action.choice, action.content, reply["content"]))
+        return turns
 
 
 def episode_rng(seed: int, task_id: str) -> random.Random:

@@ -4,12 +4,14 @@ from bao.agent.behaviors import parse_behavior
 from bao.agent.parse import parse_action
 from bao.core.types import Trajectory, Turn
 from bao.envs import make
+from bao.envs.travel_tasks import preferences_of
 from bao.pipelines.evaluate import EvalConfig, evaluate
 from bao.policies.teachers import available, make_teacher
 from bao.policies.teachers.audit import find_leaks, mentions
+from bao.policies.teachers.travel import preference_item
 from tests.conftest import needs_data
 
-N_TASKS = {"function": 40, "intention": 40, "telepathy": 60, "turtle": 40}
+N_TASKS = {"function": 40, "intention": 40, "telepathy": 60, "travel": 40, "turtle": 40}
 
 
 @pytest.fixture(scope="module", params=available())
@@ -57,10 +59,10 @@ def test_none_variant_makes_the_same_moves_without_reasoning(env):
         assert all(t.reasoning == "" and parse_action(t.output).valid for t in b.turns)
 
 
-def _traj(task, reasoning, content="", earlier=""):
+def _traj(task, reasoning, content="", earlier="", revealed=()):
     turns = []
     if earlier:
-        turns.append(Turn(0, earlier, "ask", earlier, "", "No.", 0.0, False, True))
+        turns.append(Turn(0, earlier, "ask", earlier, "", "No.", 0.0, False, True, info={"revealed": list(revealed)}))
     turns.append(Turn(len(turns), f"<think>{reasoning}</think>", "answer", content, reasoning, "", 0.0, True, True))
     return Trajectory(task.env, task.id, 0, "t", list(task.prompt), turns)
 
@@ -72,6 +74,25 @@ def test_audit_flags_the_target_named_too_early_and_allows_it_once_told():
     assert find_leaks(_traj(task, f"I bet it is {title}"), task)
     assert not find_leaks(_traj(task, f"guess {title}", content=title), task)
     assert not find_leaks(_traj(task, f"it is not {title}", earlier=f"Is it {title}?"), task)
+
+
+@needs_data
+def test_audit_flags_a_travel_preference_or_best_option_named_before_the_agent_could_know_it():
+    task = make("travel").tasks("test")[0]
+    pref = preferences_of(task)[0]
+    item = preference_item(pref.aspect, pref.attribute, pref.value)
+    prompt = "\n".join(m["content"] for m in task.prompt)
+    unseen = [best for best in task.hidden["best"].values() if not mentions(prompt, best)]  # the prompt cites H3
+    assert unseen and all(find_leaks(_traj(task, f"recommend {best}"), task) for best in unseen)
+    assert find_leaks(_traj(task, f"the user wants {item}"), task)
+    assert not find_leaks(_traj(task, f"the user wants {item}", earlier="What matters?", revealed=[pref.key]), task)
+
+
+@needs_data
+def test_travel_teacher_asks_only_questions_that_reveal_a_preference():
+    trajectories = evaluate(EvalConfig("travel", split="train", n=40), make_teacher("travel")).trajectories
+    asks = [turn for traj in trajectories for turn in traj.turns if turn.kind == "ask"]
+    assert asks and all(turn.info["revealed"] for turn in asks)
 
 
 def test_mentions_needs_whole_numbers_and_phrases():

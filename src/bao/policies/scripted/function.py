@@ -19,7 +19,6 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-from bao.agent.parse import parse_action
 from bao.agent.render import render_tool_call
 from bao.envs.arithmetic import Rule, parse_rule
 from bao.policies.base import Context, Policy
@@ -30,7 +29,9 @@ _CANDIDATE_QUERIES = 24
 BUDGET = 16
 
 
-def _format(value: float) -> str:
+def format_number(value: float) -> str:
+    """How scripted agents and teachers write a number, in actions and reasoning alike: integral values as
+    integers (`16`, not `16.0`: shorter, and what a person would type), anything else as Python's repr."""
     return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(value)
 
 
@@ -54,16 +55,18 @@ def observed_queries(ctx: Context) -> list[tuple[list[float], float]]:
 def wrong_answers(ctx: Context) -> set[float]:
     """Values the agent already answered and was told are wrong."""
     wrong = set()
-    for message, reply in zip(ctx.messages, ctx.messages[1:]):
-        if message["role"] == "assistant" and reply["content"].startswith("Your answer is wrong"):
+    for _, content, reply in ctx.history:
+        if reply.startswith("Your answer is wrong"):
             try:
-                wrong.add(float(parse_action(message["content"]).content))
+                wrong.add(float(content))
             except ValueError:
                 continue
     return wrong
 
 
-def _apply(rule: Rule, inputs: list[float]) -> float | None:
+def apply_rule(rule: Rule, inputs: list[float]) -> float | None:
+    """The rule's result on `inputs`, rounded to 4 places as the env reports results, or None where the rule is
+    undefined (division by zero, overflow): a hypothesis that cannot be evaluated predicts nothing."""
     try:
         value = round(rule(*inputs), 4)
     except (ArithmeticError, TypeError, ValueError):
@@ -86,7 +89,7 @@ def hypothesis_space() -> tuple[Rule, ...]:
     seen, rules = set(), []
     for text in sorted(texts):
         rule = parse_rule(text)
-        signature = tuple(_apply(rule, p) for p in probes)
+        signature = tuple(apply_rule(rule, p) for p in probes)
         if signature not in seen:
             seen.add(signature)
             rules.append(rule)
@@ -95,11 +98,11 @@ def hypothesis_space() -> tuple[Rule, ...]:
 
 def surviving(ctx: Context) -> list[Rule]:
     pairs = observed_queries(ctx)
-    return [r for r in hypothesis_space() if all(_apply(r, x) == y for x, y in pairs)]
+    return [r for r in hypothesis_space() if all(apply_rule(r, x) == y for x, y in pairs)]
 
 
 def predictions(rules: list[Rule], test_case: list[float], exclude: set[float]) -> Counter:
-    votes = Counter(_apply(r, test_case) for r in rules)
+    votes = Counter(apply_rule(r, test_case) for r in rules)
     votes.pop(None, None)
     for value in exclude:
         votes.pop(value, None)
@@ -112,7 +115,7 @@ def best_query(rules: list[Rule], ctx: Context, test_case: list[float]) -> list[
     candidates = [c for c in candidates if c != test_case] or [[1.0, 2.0, 3.0, 4.0]]
 
     def score(inputs: list[float]) -> tuple[int, float]:
-        counts = Counter(_apply(r, inputs) for r in rules)
+        counts = Counter(apply_rule(r, inputs) for r in rules)
         total = sum(counts.values())
         entropy = -sum(n / total * math.log2(n / total) for n in counts.values())
         return len(counts), entropy
@@ -132,13 +135,13 @@ class HeuristicAgent(Policy):
         turns_left = BUDGET - ctx.turn
         if votes and (len(votes) == 1 or turns_left <= 2):
             value = votes.most_common(1)[0][0]
-            return render_tool_call("answer", _format(value), f"{len(rules)} hypotheses agree on {value}.")
+            return render_tool_call("answer", format_number(value), f"{len(rules)} hypotheses agree on {value}.")
         if not rules:
             if wrong_answers(ctx):
                 return render_tool_call("finish", "", "No hypothesis fits and my guess was wrong; giving up.")
-            return render_tool_call("answer", _format(sum(test_case)), "No hypothesis fits; guessing the sum.")
+            return render_tool_call("answer", format_number(sum(test_case)), "No hypothesis fits; guessing the sum.")
         query = best_query(rules, ctx, test_case)
-        text = " ".join(_format(x) for x in query)
+        text = " ".join(format_number(x) for x in query)
         return render_tool_call("action", text, f"{len(rules)} hypotheses left; this query splits them best.")
 
 
@@ -146,7 +149,7 @@ class OracleAgent(Policy):
     name = "oracle"
 
     def act(self, ctx: Context) -> str:
-        return render_tool_call("answer", _format(float(ctx.task.hidden["expected_result"])))
+        return render_tool_call("answer", format_number(float(ctx.task.hidden["expected_result"])))
 
 
 class AnswerNowAgent(Policy):
@@ -158,7 +161,7 @@ class AnswerNowAgent(Policy):
             return render_tool_call("search", "test")
         if any(o.startswith("Your answer") for o in ctx.observations):
             return "[finish]"
-        return render_tool_call("answer", _format(sum(test_case)))
+        return render_tool_call("answer", format_number(sum(test_case)))
 
 
 class RandomAgent(Policy):

@@ -21,7 +21,6 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bao.agent.parse import parse_action
 from bao.agent.render import render_tool_call
 from bao.envs.intention import REDIRECT, Detail, IntentionEnv, detail_sheet, targeted, task_details, with_intents
 from bao.policies.base import Context, Policy
@@ -65,13 +64,7 @@ def task_text(ctx: Context) -> tuple[str, str]:
 
 def asked_questions(ctx: Context) -> list[tuple[str, str]]:
     """(question, reply) of every question asked so far."""
-    out = []
-    for message, reply in zip(ctx.messages, ctx.messages[1:]):
-        if message["role"] == "assistant":
-            action = parse_action(message["content"])
-            if action.choice == "action":
-                out.append((action.content, reply["content"]))
-    return out
+    return [(content, reply) for choice, content, reply in ctx.history if choice == "action"]
 
 
 def topic_of(question: str) -> frozenset[str]:

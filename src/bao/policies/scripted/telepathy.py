@@ -14,7 +14,6 @@ import math
 import re
 from collections import Counter
 
-from bao.agent.parse import parse_action
 from bao.agent.render import render_tool_call
 from bao.envs.telepathy import Entity, consistent, is_correct_guess, knowledge_base
 from bao.policies.base import Context, Policy
@@ -22,23 +21,12 @@ from bao.policies.base import Context, Policy
 BUDGET = 16
 
 
-def history(ctx: Context) -> list[tuple[str, str, str]]:
-    """(choice, content, reply) of every turn so far."""
-    turns = []
-    msgs = ctx.messages
-    for i, message in enumerate(msgs):
-        if message["role"] == "assistant" and i + 1 < len(msgs):
-            action = parse_action(message["content"])
-            turns.append((action.choice, action.content, msgs[i + 1]["content"]))
-    return turns
-
-
 def survivors(ctx: Context) -> tuple[list[Entity], set[str], set[str]]:
     """Entities consistent with every answer, the attributes already asked, the names already guessed."""
     kb = knowledge_base()
     by_question = {a.question: a.id for a in kb.attributes}
     alive, asked, guessed = list(kb.entities), set(), set()
-    for choice, content, reply in history(ctx):
+    for choice, content, reply in ctx.history:
         if choice == "action" and content in by_question:
             attr = by_question[content]
             asked.add(attr)

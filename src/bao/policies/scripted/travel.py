@@ -22,7 +22,6 @@ from collections import Counter
 from functools import lru_cache
 from typing import Any
 
-from bao.agent.parse import parse_action
 from bao.agent.render import render_tool_call
 from bao.envs.travel import CHIT_CHAT, NO_PREFERENCE, PRICE_REPLY, TOO_VAGUE, aspect_named
 from bao.envs.travel_tasks import Attribute, catalogue, preferences_of, task_pool
@@ -39,15 +38,22 @@ def trip_of(ctx: Context) -> list[str]:
     return aspect_named(ctx.task.prompt[-1]["content"])
 
 
+def worded(aspect: str, form: str) -> str:
+    """A catalogue question form as scripted agents ask it: naming the aspect, so the user knows which
+    booking it is about."""
+    return form if aspect in aspect_named(form) else f"About the {aspect.replace('_', ' ')}: {form}"
+
+
 def question_for(aspect: str, attribute: str) -> str:
     """The heuristic's question about one attribute: its first catalogue form, naming the aspect."""
-    form = catalogue().aspects[aspect].attributes[attribute].forms[0]
-    return form if aspect in aspect_named(form) else f"About the {aspect.replace('_', ' ')}: {form}"
+    return worded(aspect, catalogue().aspects[aspect].attributes[attribute].forms[0])
 
 
 @lru_cache(maxsize=1)
 def _question_index() -> dict[str, tuple[str, str]]:
-    return {question_for(a.name, x): (a.name, x) for a in catalogue().aspects.values() for x in a.attributes}
+    """Every catalogue form, as `worded` asks it, to the (aspect, attribute) it is about."""
+    return {worded(a.name, form): (a.name, x.name)
+            for a in catalogue().aspects.values() for x in a.attributes.values() for form in x.forms}
 
 
 @lru_cache(maxsize=1)
@@ -91,26 +97,23 @@ class Memory:
         self.wants: dict[tuple[str, str], Any] = {}
         self.chosen: set[str] = set()
         self.searched: set[str] = set()
-        for message, reply in zip(ctx.messages, ctx.messages[1:]):
-            if message["role"] != "assistant":
-                continue
-            action = parse_action(message["content"])
-            if action.choice == "search":
-                self.searched.update(aspect_named(action.content)[:1])
-                for line in reply["content"].splitlines():
+        for choice, content, reply in ctx.history:
+            if choice == "search":
+                self.searched.update(aspect_named(content)[:1])
+                for line in reply.splitlines():
                     if line.startswith("{"):
                         option = json.loads(line)
                         aspect = cat.aspect_of_id(option["id"])
                         self.options.setdefault(aspect, {})[option["id"]] = option
-            elif action.choice == "answer":
-                aspect = cat.aspect_of_id(action.content.strip())
+            elif choice == "answer":
+                aspect = cat.aspect_of_id(content.strip())
                 if aspect:
                     self.chosen.add(aspect)
-            elif action.choice == "action" and action.content in _question_index():
-                aspect, name = _question_index()[action.content]
+            elif choice == "action" and content in _question_index():
+                aspect, name = _question_index()[content]
                 self.asked.add((aspect, name))
-                if reply["content"] not in (NO_PREFERENCE, TOO_VAGUE, CHIT_CHAT, PRICE_REPLY):
-                    wanted = read_preference(cat.aspects[aspect].attributes[name], reply["content"])
+                if reply not in (NO_PREFERENCE, TOO_VAGUE, CHIT_CHAT, PRICE_REPLY):
+                    wanted = read_preference(cat.aspects[aspect].attributes[name], reply)
                     if wanted is not None:
                         self.wants[(aspect, name)] = wanted
 

@@ -13,6 +13,7 @@ _MODULES = {
     "function": "bao.policies.teachers.function",
     "intention": "bao.policies.teachers.intention",
     "telepathy": "bao.policies.teachers.telepathy",
+    "travel": "bao.policies.teachers.travel",
     "turtle": "bao.policies.teachers.turtle",
 }
 

@@ -18,8 +18,8 @@ from bao.core.types import Task, Trajectory
 from bao.envs.arithmetic import parse_rule
 from bao.policies.base import Context
 from bao.policies.scripted.function import (
-    _apply,
-    _format,
+    apply_rule,
+    format_number,
     hypothesis_space,
     observed_queries,
     predictions,
@@ -33,7 +33,7 @@ CANDIDATE_QUERIES = 32
 
 
 def _call(inputs: list[float]) -> str:
-    return f"f({', '.join(_format(x) for x in inputs)})"
+    return f"f({', '.join(format_number(x) for x in inputs)})"
 
 
 class FunctionTeacher(Teacher):
@@ -47,9 +47,10 @@ class FunctionTeacher(Teacher):
                                                    "get the test case before querying", budget))
         wrong = wrong_answers(ctx)
         rules = surviving(ctx)
-        known = (f"test case {_call(test_case)}", *(f"{_call(x)} = {_format(y)}" for x, y in observed_queries(ctx)))
+        known = (f"test case {_call(test_case)}",
+                 *(f"{_call(x)} = {format_number(y)}" for x, y in observed_queries(ctx)))
         eliminated = len(hypothesis_space()) - len(rules)
-        ruled_out = (*(f"answer {_format(v)} (wrong)" for v in sorted(wrong)),
+        ruled_out = (*(f"answer {format_number(v)} (wrong)" for v in sorted(wrong)),
                      *((f"{eliminated} candidate rules",) if eliminated else ()))
         votes = predictions(rules, test_case, wrong)
         expected = float(ctx.task.hidden["expected_result"])
@@ -59,32 +60,35 @@ class FunctionTeacher(Teacher):
         alive = (f"{len(rules)} candidate rules",) if eliminated else ("every candidate rule",)
         if len(votes) == 1 or budget <= 2:
             value = next(iter(votes)) if len(votes) == 1 else expected if expected in votes else votes.most_common(1)[0][0]
-            plan = (f"answer {_format(value)}: every candidate rule predicts it for the test case" if len(votes) == 1
-                    else f"answer {_format(value)}: budget nearly spent, best of {len(votes)} predictions")
-            return Move("answer", _format(value), Behavior(known, alive, ruled_out, plan, budget))
+            plan = (f"answer {format_number(value)}: every candidate rule predicts it for the test case"
+                    if len(votes) == 1
+                    else f"answer {format_number(value)}: budget nearly spent, best of {len(votes)} predictions")
+            return Move("answer", format_number(value), Behavior(known, alive, ruled_out, plan, budget))
         inputs = self._query(ctx, rules, test_case)
-        groups = len({_apply(r, inputs) for r in rules})
+        groups = len({apply_rule(r, inputs) for r in rules})
         plan = f"query {_call(inputs)}: its result splits the candidates into {groups} groups"
-        return Move("action", " ".join(_format(x) for x in inputs), Behavior(known, alive, ruled_out, plan, budget))
+        query = " ".join(format_number(x) for x in inputs)
+        return Move("action", query, Behavior(known, alive, ruled_out, plan, budget))
 
     @staticmethod
     def _query(ctx: Context, rules: list, test_case: list[float]) -> list[float]:
         """The random input whose true result leaves the fewest candidates (ties: the most groups)."""
         truth = parse_rule(ctx.task.hidden["rule"])
         candidates = [[float(ctx.rng.randint(1, 9)) for _ in range(4)] for _ in range(CANDIDATE_QUERIES)]
-        candidates = [c for c in candidates if c != test_case and _apply(truth, c) is not None] or [[1.0, 2.0, 3.0, 4.0]]
+        candidates = ([c for c in candidates if c != test_case and apply_rule(truth, c) is not None]
+                      or [[1.0, 2.0, 3.0, 4.0]])
 
         def score(inputs: list[float]) -> tuple[int, int]:
-            true_value = _apply(truth, inputs)
-            left = sum(_apply(r, inputs) == true_value for r in rules)
-            return left, -len({_apply(r, inputs) for r in rules})
+            true_value = apply_rule(truth, inputs)
+            left = sum(apply_rule(r, inputs) == true_value for r in rules)
+            return left, -len({apply_rule(r, inputs) for r in rules})
 
         return min(candidates, key=score)
 
     @staticmethod
     def secrets(task: Task, traj: Trajectory, turn: int) -> list[str]:
         expected = float(task.hidden["expected_result"])
-        return [task.hidden["rule"], _format(expected), repr(expected)]
+        return [task.hidden["rule"], format_number(expected), repr(expected)]
 
 
 TEACHER = FunctionTeacher

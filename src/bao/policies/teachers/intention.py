@@ -13,8 +13,7 @@ from bao.agent.behaviors import Behavior
 from bao.core.types import Task, Trajectory
 from bao.envs.intention import REDIRECT, task_details
 from bao.policies.base import Context
-from bao.policies.scripted.intention import exact_question
-from bao.policies.scripted.telepathy import history
+from bao.policies.scripted.intention import asked_questions, exact_question
 from bao.policies.teachers.base import Move, Teacher
 
 
@@ -28,7 +27,7 @@ class IntentionTeacher(Teacher):
     def move(self, ctx: Context) -> Move:
         details = task_details(ctx.task)
         ordered = sorted(details, key=lambda d: -d.importance)
-        turns = [(content, reply) for choice, content, reply in history(ctx) if choice == "action"]
+        turns = asked_questions(ctx)
         known = tuple(_item(reply) for _, reply in turns if reply != REDIRECT)
         ruled_out = tuple(f"{_item(question)} (did not matter)" for question, reply in turns if reply == REDIRECT)
         detail = ordered[min(ctx.turn, len(ordered) - 1)]

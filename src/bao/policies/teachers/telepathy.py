@@ -20,7 +20,6 @@ from bao.agent.behaviors import Behavior
 from bao.core.types import Task, Trajectory
 from bao.envs.telepathy import Entity, consistent, knowledge_base
 from bao.policies.base import Context
-from bao.policies.scripted.telepathy import history
 from bao.policies.teachers.base import Move, Teacher
 
 NEAR_BEST = 0.9
@@ -44,7 +43,7 @@ class TelepathyTeacher(Teacher):
         told = _TOLD.search(ctx.task.prompt[-1]["content"])
         if told:
             known.append(f"it is {told.group(1).strip()}")
-        for choice, content, reply in history(ctx):
+        for choice, content, reply in ctx.history:
             answer = reply.strip(". ").lower()
             if choice == "action" and content in by_question and answer in ("yes", "no", "maybe"):
                 attribute = by_question[content]

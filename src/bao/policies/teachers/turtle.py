@@ -17,7 +17,6 @@ from bao.agent.behaviors import Behavior
 from bao.core.types import Task, Trajectory
 from bao.envs.turtle import Fact, stories, story_score
 from bao.policies.base import Context
-from bao.policies.scripted.telepathy import history
 from bao.policies.teachers.base import Move, Teacher
 
 
@@ -52,7 +51,7 @@ class TurtleTeacher(Teacher):
 
     def move(self, ctx: Context) -> Move:
         plan = story_plan(ctx.task.hidden["story_id"])
-        turns = [(content, reply) for choice, content, reply in history(ctx) if choice == "action"]
+        turns = [(content, reply) for choice, content, reply in ctx.history if choice == "action"]
         asked = {content for content, _ in turns}
         known = tuple(_item(q, r) for q, r in turns if r.startswith("Yes"))
         ruled_out = tuple(_item(q, r) for q, r in turns if r.startswith("No"))
