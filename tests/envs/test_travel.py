@@ -11,6 +11,7 @@ from bao.envs.travel import NO_PREFERENCE, TOO_VAGUE, Filter, parse_search, unde
 from bao.envs.travel_tasks import POOL_SIZE, catalogue, generate, load_catalogue, preferences_of, task_pool
 from bao.pipelines.evaluate import EvalConfig, evaluate
 from bao.policies.scripted import make_agent
+from bao.policies.scripted.travel import worded
 from bao.rollout.episodes import run_episodes
 from bao.users.knowledge import sheet_path
 
@@ -164,6 +165,22 @@ def test_a_question_resolves_its_aspect_by_name_then_by_context():
     assert understand("What rating should the restaurant have?", trip, "hotel").key == "restaurant.rating"
     assert understand("What's the lowest review score you'd accept?", trip, "hotel").key == "hotel.rating"
     assert understand("What's the lowest review score you'd accept?", trip, "restaurant").key == "restaurant.rating"
+
+
+def test_a_reference_aspect_is_not_the_subject_of_the_question():
+    trip = ["hotel", "restaurant"]
+    assert understand("How far from your hotel should the restaurant be?", trip, None).key == "restaurant.distance"
+    assert understand("Should the hotel be close to the restaurant?", trip, None).key == "hotel.distance"
+
+
+def test_every_catalogue_question_form_reaches_its_own_attribute():
+    cat = catalogue()
+    for aspect in cat.aspects.values():
+        for attribute in aspect.attributes.values():
+            for form in attribute.forms:
+                question = worded(aspect.name, form)
+                for trip in ([aspect.name], list(cat.aspects)):
+                    assert understand(question, trip, None).key == f"{aspect.name}.{attribute.name}", question
 
 
 def test_a_malformed_catalogue_names_the_file_and_field(tmp_path):

@@ -71,7 +71,7 @@ _VAGUE = re.compile(r"\b(prefer|preference|preferences|requirement|requirements|
 _ID = re.compile(r"^[ACFHR]\d+$")
 _FILLER = re.compile(r"\b(want|wants|would|like|need|needs|looking|look|okay|ok|fine|prefer|preference|preferences|"
                      r"mind|general|important|matter|matters|care|trip|travel|traveling|travelling|stay|staying|"
-                     r"check|let|often|usually|available|option|options|kind|type|sort|really)\b")
+                     r"check|let|often|usually|available|option|options|kind|sort|really)\b")
 _OPS = (">=", "<=", "!=", "==", "=", ">", "<", ":")
 _BARE = object()  # the value of a bare word in a text search ("breakfast", "suv")
 _FILTER = re.compile(r"([A-Za-z_]+)\s*(>=|<=|!=|==|=|>|<|:)\s*(\"[^\"]*\"|'[^']*'|[^\s,]+(?:\s*,\s*[^\s,]+)*)")
@@ -137,6 +137,18 @@ def aspect_named(text: str) -> list[str]:
     low = text.lower().replace("_", " ")
     found = [(m.start(), name) for name, pattern in _aspect_patterns() if (m := pattern.search(low))]
     return [name for _, name in sorted(found)]
+
+
+_REFERENCE = re.compile(r"\b(?:from|near|to|around|next to|close to|walking distance of)\s+(?:the\s+|your\s+|my\s+|our\s+)?$")
+
+
+def subject_aspects(text: str) -> list[str]:
+    """The aspects a text names, those it only uses as a reference point last: in "How far from your hotel
+    should the restaurant be?" the question is about the restaurant, measured from the hotel."""
+    low = text.lower().replace("_", " ")
+    referenced = {name for name, pattern in _aspect_patterns()
+                  if (m := pattern.search(low)) and _REFERENCE.search(low[: m.start()])}
+    return sorted(aspect_named(text), key=lambda name: name in referenced)
 
 
 def attribute_words(text: str) -> str:
@@ -256,7 +268,7 @@ def understand(message: str, trip: list[str], context: str | None) -> Understand
     names, else the best-matching attribute overall; then, among the aspects that have that attribute, the
     one the message names, else `context`, else one of the trip."""
     ranking = attribute_matcher().rank(attribute_words(message))
-    named = aspect_named(message)
+    named = subject_aspects(message)
     top_key, top = next(((k, s) for k, s in ranking if k.split(".", 1)[0] in named), ranking[0])
     if top < MATCH_THRESHOLD:
         return Understanding(None, top, bool(named or _VAGUE.search(message.lower())))
