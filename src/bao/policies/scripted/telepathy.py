@@ -21,11 +21,11 @@ from bao.policies.base import Context, Policy
 BUDGET = 16
 
 
-def survivors(ctx: Context) -> tuple[list[Entity], set[str], set[str]]:
-    """Entities consistent with every answer, the attributes already asked, the names already guessed."""
+def survivors(ctx: Context) -> tuple[list[Entity], set[str]]:
+    """Entities consistent with every answer and not yet guessed wrong, and the attributes already asked."""
     kb = knowledge_base()
     by_question = {a.question: a.id for a in kb.attributes}
-    alive, asked, guessed = list(kb.entities), set(), set()
+    alive, asked = list(kb.entities), set()
     for choice, content, reply in ctx.history:
         if choice == "action" and content in by_question:
             attr = by_question[content]
@@ -34,9 +34,8 @@ def survivors(ctx: Context) -> tuple[list[Entity], set[str], set[str]]:
             if answer in ("yes", "no", "maybe"):
                 alive = [e for e in alive if consistent(e, attr, answer)]
         elif choice == "answer":
-            guessed.add(content)
             alive = [e for e in alive if not is_correct_guess(content, e)]
-    return alive, asked, guessed
+    return alive, asked
 
 
 def best_question(alive: list[Entity], asked: set[str]) -> tuple[str, float] | None:
@@ -57,7 +56,7 @@ class HeuristicAgent(Policy):
     name = "heuristic"
 
     def act(self, ctx: Context) -> str:
-        alive, asked, guessed = survivors(ctx)
+        alive, asked = survivors(ctx)
         turns_left = BUDGET - ctx.turn
         question = best_question(alive, asked)
         if alive and (len(alive) == 1 or question is None or turns_left <= min(len(alive), 3)):
