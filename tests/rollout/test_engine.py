@@ -157,6 +157,15 @@ def test_batch_size_only_changes_how_many_episodes_decode_together(tiny):
     assert [t.tokens.ids for t in one_by_one] == [t.tokens.ids for t in together]
 
 
+def test_on_turns_reports_every_turn_and_every_generated_token(tiny):
+    policy = HFPolicy(*tiny, SAMPLED)
+    jobs = [(task, 0) for task in CountdownEnv().tasks("test")]
+    rounds: list[tuple[int, int]] = []
+    trajs = run_engine(lambda: CountdownEnv(), policy, jobs, EngineConfig(batch_size=2), on_turns=lambda *r: rounds.append(r))
+    assert sum(turns for turns, _ in rounds) == sum(len(t.turns) for t in trajs)
+    assert sum(tokens for _, tokens in rounds) == sum(sum(t.tokens.mask) for t in trajs)
+
+
 @needs_data
 def test_evaluate_plays_an_llm_policy_through_the_engine_and_writes_token_records(tiny, tmp_path):
     from bao.pipelines.evaluate import EvalConfig, evaluate

@@ -1,8 +1,8 @@
 """Matcher accuracy on the held-out paraphrase test sets (issue 3: at least 0.9 per env).
 
-Telepathy reaches 0.9 with every matcher kind. Turtle reaches it with none yet (lexical and hybrid about 0.78
-on the test set, most misses being questions about story details that no fact covers): its floors below only
-guard against regressions. The numbers come from
+Telepathy reaches 0.9 with every matcher kind. Turtle reaches it with none yet: about 0.85 on the test set with
+each kind (0.78 before the one-word check of `turtle.ONE_WORD_CHECKS`, when most misses were questions about
+story details that no fact covers). Its floors below guard that gain. The numbers come from
 `benchmarks/matchers.py`, which also prints the dev-set accuracy the thresholds were tuned on.
 """
 
@@ -43,10 +43,18 @@ def test_embedding_matchers_reach_90_percent_on_telepathy(kind):
 
 @needs_data
 def test_lexical_matcher_keeps_its_turtle_accuracy():
-    assert _rate("turtle", "lexical") >= 0.75
+    assert _rate("turtle", "lexical") >= 0.84
 
 
 @needs_data
 @needs_model
 def test_hybrid_matcher_keeps_its_turtle_accuracy():
-    assert _rate("turtle", "hybrid") >= 0.75
+    assert _rate("turtle", "hybrid") >= 0.83
+
+
+@needs_data
+def test_turtle_tells_most_unanswerable_dev_questions_apart():
+    """Dev probes with no fact (questions about details no sheet covers) get "doesn't matter" (0.72 before
+    the one-word check)."""
+    nulls = [p for p in turtle.paraphrase_probes("dev", "lexical") if p.expected is None]
+    assert accuracy(nulls).rate >= 0.88

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from bao.envs.telepathy import TelepathyEnv
 from bao.envs.turtle import TurtleEnv
-from bao.users.matcher import Entry, LexicalMatcher, make_matcher
+from bao.users.matcher import CheckedMatcher, Entry, LexicalMatcher, OneWordCheck, make_matcher
 from bao.users.text import tokens
 
 ENTRIES = [
@@ -79,6 +79,26 @@ def test_make_matcher_keeps_a_given_threshold():
     question = "Is it a kind of beast?"
     assert make_matcher(ENTRIES, "lexical").match(question) is not None
     assert make_matcher(ENTRIES, "lexical", threshold=0.9).match(question) is None
+
+
+@pytest.mark.parametrize("question", ["Was the door painted blue?", "Was the cliff very high?"])
+def test_one_shared_story_word_is_not_enough_under_the_one_word_check(question):
+    """An off-sheet question sharing one word with a fact matches it plainly, but not once checked."""
+    plain = make_matcher(ENTRIES, "lexical")
+    checked = make_matcher(ENTRIES, "lexical", check=OneWordCheck(0.46, 0.04))
+    assert isinstance(checked, CheckedMatcher)
+    assert plain.match(question) is not None and plain.match(question).key == "door_pushed"
+    assert checked.match(question) is None and checked.match_many([question]) == [None]
+
+
+@pytest.mark.parametrize("question, key", [
+    ("Did the door shove the visitor over the cliff?", "door_pushed"),  # two shared words
+    ("Is it red?", "is_red"),                                           # one word, but all of the question
+])
+def test_the_one_word_check_keeps_real_matches(question, key):
+    checked = make_matcher(ENTRIES, "lexical", check=OneWordCheck(0.46, 0.04))
+    assert checked.match(question).key == key
+    assert checked.rank(question) == LexicalMatcher(ENTRIES).rank(question)
 
 
 @pytest.mark.parametrize("env", [TelepathyEnv, TurtleEnv])

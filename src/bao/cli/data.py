@@ -20,15 +20,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
     from bao.cli.main import console
+    from bao.cli.progress import EpisodeProgress
     from bao.pipelines.teacher_data import (
         TeacherDataConfig,
         build_teacher_data,
@@ -36,10 +29,8 @@ def run(args: argparse.Namespace) -> int:
     )
 
     config = config_from_args(TeacherDataConfig, args)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        job = bar.add_task(f"{config.env} teacher ({config.behaviors})", total=config.n)
-        stats = build_teacher_data(config, progress=lambda k: bar.advance(job, k))
+    with EpisodeProgress(console, f"{config.env} teacher ({config.behaviors})", config.n) as progress:
+        stats = build_teacher_data(config, progress=progress.episodes)
     console.print_json(json.dumps(asdict(stats)))
     console.print(f"wrote {stats.kept} examples to {config.out} and stats to {stats_path_of(config.out)}")
     return 0

@@ -11,12 +11,12 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bao.cli import data as data_cli
 from bao.cli import models as models_cli
 from bao.cli import sft as sft_cli
+from bao.cli.progress import EpisodeProgress
 from bao.envs.data import DataError
 from bao.envs.registry import UnknownEnv
 from bao.llm_client import LLMError
@@ -171,10 +171,8 @@ def _run_eval(config, policy, out):
     from bao.pipelines.evaluate import evaluate
 
     total = len(make(config.env).tasks(config.split)[: config.n]) * len(config.seeds)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        job = bar.add_task(f"{config.env} {policy.name}", total=total)
-        return evaluate(config, policy, out, progress=lambda k: bar.advance(job, k))
+    with EpisodeProgress(console, f"{config.env} {policy.name}", total) as progress:
+        return evaluate(config, policy, out, progress=progress.episodes, on_turns=progress.turns)
 
 
 METRIC_COLUMNS = ("score", "success", "pass@U-1", "pass@U-3", "pass@U-5", "U", "U_userrl", "UR", "turns", "invalid_rate")

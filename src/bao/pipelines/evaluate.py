@@ -45,8 +45,10 @@ def evaluate(
     policy: Policy,
     out_dir: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
+    on_turns: Callable[[int, int], None] | None = None,
 ) -> EvalResult:
-    """Play every (task, seed) of the config with `policy`; `progress(k)` is called as k episodes finish."""
+    """Play every (task, seed) of the config with `policy`; `progress(k)` is called as k episodes finish, and
+    for an LLM policy `on_turns(turns, tokens)` after each decoding round (see `run_engine`)."""
     start = time.perf_counter()
     kwargs = dict(config.env_kwargs)
     if config.max_turns:
@@ -63,7 +65,7 @@ def evaluate(
         from bao.rollout.engine import EngineConfig, run_engine
 
         engine = EngineConfig(batch_size=config.batch_size, **config.engine)
-        trajectories = run_engine(lambda: make(config.env, **kwargs), policy, jobs, engine, on_done=on_done)
+        trajectories = run_engine(lambda: make(config.env, **kwargs), policy, jobs, engine, on_done, on_turns)
     else:
         for lo in range(0, len(jobs), config.batch_size):
             batch = jobs[lo : lo + config.batch_size]

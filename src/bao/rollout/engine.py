@@ -53,18 +53,23 @@ def run_engine(
     jobs: Sequence[tuple[Task, int]],
     config: EngineConfig | None = None,
     on_done: Callable[[Trajectory], None] | None = None,
+    on_turns: Callable[[int, int], None] | None = None,
 ) -> list[Trajectory]:
-    """Play every (task, seed) job to the end with `policy`; trajectories come back in job order."""
+    """Play every (task, seed) job to the end with `policy`; trajectories come back in job order.
+
+    `on_done(trajectory)` is called as each episode ends; `on_turns(turns, tokens)` after each decoding round,
+    with the turns it played and the tokens it generated: an episode can run for minutes on a CPU, so a
+    progress display needs more than finished episodes."""
     config = config or EngineConfig()
     if config.batch_size < 1 or config.max_tokens < 1:
         raise ValueError("batch_size and max_tokens must be positive")
     out: list[Trajectory] = []
     for lo in range(0, len(jobs), config.batch_size):
-        out += _run_wave(make_env, policy, jobs[lo : lo + config.batch_size], config, on_done)
+        out += _run_wave(make_env, policy, jobs[lo : lo + config.batch_size], config, on_done, on_turns)
     return out
 
 
-def _run_wave(make_env, policy: HFPolicy, jobs, config: EngineConfig, on_done) -> list[Trajectory]:
+def _run_wave(make_env, policy: HFPolicy, jobs, config: EngineConfig, on_done, on_turns) -> list[Trajectory]:
     context_limit = min(config.context_limit or policy.context_window, policy.context_window)
     episodes: list[_Episode] = []
     pending: dict[int, list[int]] = {}  # episode index -> ids to feed before its next turn
@@ -97,6 +102,8 @@ def _run_wave(make_env, policy: HFPolicy, jobs, config: EngineConfig, on_done) -
                             config.max_tokens - ep.generated)
             seeds[i] = turn_seed(ep.ctx.seed, ep.ctx.task.id, ep.ctx.turn)
         generated = batch.generate(pending, limits, seeds, policy.sampling)
+        if on_turns:
+            on_turns(len(generated), sum(len(gen.ids) for gen in generated.values()))
         pending = {}
         for i, gen in generated.items():
             ep = episodes[i]

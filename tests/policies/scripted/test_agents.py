@@ -38,3 +38,22 @@ def test_same_seed_same_episodes(env_name):
     tasks = make(env_name).tasks("test")[:3]
     runs = [run_episodes(lambda: make(env_name), make_agent("random", env_name), [(t, 5) for t in tasks]) for _ in range(2)]
     assert [t.to_dict() for t in runs[0]] == [t.to_dict() for t in runs[1]]
+
+
+@needs_data
+def test_turtle_heuristic_beats_answer_now_on_every_story_it_changes():
+    """Its story holds the surface, so it never scores below answer-now; asking must add a clear margin."""
+    jobs = [(t, 0) for t in make("turtle").tasks("test")]
+    heuristic = run_episodes(lambda: make("turtle"), make_agent("heuristic", "turtle"), jobs)
+    answer_now = run_episodes(lambda: make("turtle"), make_agent("answer-now", "turtle"), jobs)
+    gains = [h.score - a.score for h, a in zip(heuristic, answer_now)]
+    assert min(gains) >= -1e-9 and sum(gains) / len(gains) >= 0.04
+
+
+@needs_data
+def test_turtle_heuristic_asks_even_when_the_surface_gives_no_words():
+    """The training-story prior picks an opener where surface overlap cannot (an empty surface)."""
+    from bao.policies.scripted.turtle import _expected_gain, next_question
+
+    question = next_question("", [], "no-story")
+    assert question is not None and _expected_gain(question, "no-story") > 0

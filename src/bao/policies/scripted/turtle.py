@@ -4,9 +4,11 @@
   wording misses, so it scores the maximum in one turn.
 - `heuristic` uses only what it is told plus public training data: its questions are the generic
   lateral-thinking questions of `QUESTION_BANK` and the questions of the *training* stories' sheets (never
-  the current story's). Each turn it asks the unasked question sharing most words with the surface and with
-  what the user confirmed so far, stops after `ASK_TURNS`, tells a story made of the surface and every
-  question answered "Yes", and finishes.
+  the current story's). Each turn it asks the unasked question sharing most rare words with the surface and
+  with what the user confirmed so far, plus a prior: the score the question gained, on average, on the other
+  training stories that confirm it (`_gains`). It stops after `ASK_TURNS`, tells a story made of the surface
+  and every question answered "Yes", and finishes. Its story contains the surface, so it never scores below
+  `answer-now` on a story.
 - `answer-now` retells the surface without asking, then finishes. `random` asks random bank questions and
   answers with the surface.
 """
@@ -19,7 +21,7 @@ from functools import lru_cache
 
 from bao.agent.parse import parse_action
 from bao.agent.render import render_tool_call
-from bao.envs.turtle import criterion_score, stories
+from bao.envs.turtle import TurtleEnv, criterion_score, stories, story_score
 from bao.policies.base import Context, Policy
 from bao.users.text import tokens
 
@@ -35,10 +37,17 @@ QUESTION_BANK = (
     "Is a doctor involved?", "Is the police involved?", "Did someone disappear?",
 )
 ASK_TURNS = 14
+# Weight of a question's expected score gain on the training stories (about 0.01 for a good generic question)
+# against its rare-word overlap with the surface (a sum of IDFs, about 1-10); picked on the train split.
+GAIN_WEIGHT = 300.0
 
 
 def _surface(ctx: Context) -> str:
-    text = ctx.task.prompt[-1]["content"]
+    return _surface_of(ctx.task.prompt)
+
+
+def _surface_of(prompt: list[dict[str, str]]) -> str:
+    text = prompt[-1]["content"]
     return text.split("Try to uncover", 1)[0].replace("Title:", "").replace("Surface:", "").strip()
 
 
@@ -63,6 +72,41 @@ def _training_questions() -> tuple[tuple[str, str], ...]:
 
 
 @lru_cache(maxsize=1)
+def _gains() -> dict[str, dict[str, float]]:
+    """For each candidate question, the training stories whose user answers it "Yes", and how much adding the
+    question to that story's surface raised its score there.
+
+    A question that many stories confirm, in words their rubrics ask for ("Did someone die?"), is worth asking
+    in any story. Only training stories (sheets, surfaces, key points) are used, so nothing of an evaluation
+    story leaks.
+    """
+    train = {t.id: t for t in TurtleEnv().tasks("train")}
+    base = {sid: story_score(_surface_of(t.prompt), stories()[sid])[0] for sid, t in train.items()}
+    out = {}
+    for _, question in _training_questions():
+        gains = {}
+        for sid, task in train.items():
+            story = stories()[sid]
+            match = story.matcher().match(question)
+            if match is not None and next(f for f in story.facts if f.id == match.key).answer == "yes":
+                gains[sid] = story_score(_surface_of(task.prompt) + " " + question, story)[0] - base[sid]
+        out[question] = gains
+    return out
+
+
+def _expected_gain(question: str, story_id: str) -> float:
+    """Mean score gain of `question` over the *other* training stories (0 where not confirmed)."""
+    gains = _gains().get(question, {})
+    n = len(_train_ids()) - (story_id in _train_ids())
+    return (sum(gains.values()) - gains.get(story_id, 0.0)) / max(n, 1)
+
+
+@lru_cache(maxsize=1)
+def _train_ids() -> frozenset[str]:
+    return frozenset(t.id for t in TurtleEnv().tasks("train"))
+
+
+@lru_cache(maxsize=1)
 def _idf() -> dict[str, float]:
     questions = _training_questions()
     df = Counter(t for _, q in questions for t in set(tokens(q)))
@@ -81,7 +125,8 @@ def next_question(surface: str, asked: list[tuple[str, str]], story_id: str) -> 
     for sid, question in _training_questions():
         if sid == story_id or question in done:
             continue
-        score = sum(idf.get(t, 0.0) for t in words & set(tokens(question)))
+        overlap = sum(idf.get(t, 0.0) for t in words & set(tokens(question)))
+        score = overlap + GAIN_WEIGHT * _expected_gain(question, story_id)
         if score > best_score:
             best, best_score = question, score
     return best
