@@ -4,7 +4,9 @@ For telepathy and turtle, and each matcher kind (lexical, embedding, hybrid), pr
 set (which the thresholds and weights were tuned on) and on the test set (never tuned on), then how many
 questions a second one matcher answers on one core: one `match` call per question, as an env step makes it,
 with every cache cleared first, and for the embedding kinds also in batches (`match_many`), as an evaluation
-can. The embedding kinds are skipped, with the reason, when the model package is not installed.
+can. For turtle it also prints the reply-level rate: the share of questions given the reply the expected fact
+gives (a neighbouring fact the user also answers "Yes." to looks right to the agent). The embedding kinds are
+skipped, with the reason, when the model package is not installed.
 
     python benchmarks/matchers.py [--kinds lexical,embedding,hybrid] [--splits dev,test]
 """
@@ -89,16 +91,18 @@ def main(argv: list[str] | None = None) -> int:
             if missing:
                 print(f"{env:10} {kind:9} skipped: {missing}")
                 continue
-            cells, timed = [], []
+            cells, timed, replies = [], [], []
             for split in splits:
                 probes = paraphrase_probes(env, split, kind)
                 result = accuracy(probes)
                 cells.append(f"{result.rate:.3f} ({result.correct}/{result.total})")
+                if result.reply_rate is not None:
+                    replies.append(f"{split} {result.reply_rate:.3f}")
                 timed += probes
             speed = questions_per_second(timed)
             batched = f"{questions_per_second(timed, batched=True):11.0f}" if kind != "lexical" else f"{'-':>11}"
-            print(f"{env:10} {kind:9} " + " ".join(f"{c:>14}" for c in cells) + f" {speed:8.0f} {batched}",
-                  flush=True)
+            print(f"{env:10} {kind:9} " + " ".join(f"{c:>14}" for c in cells) + f" {speed:8.0f} {batched}"
+                  + (f"   same reply: {', '.join(replies)}" if replies else ""), flush=True)
     return 0
 
 

@@ -2,7 +2,7 @@
 
 Telepathy reaches 0.9 with every matcher kind. Turtle reaches it with none yet: about 0.85 on the test set with
 each kind (0.78 before the one-word check of `turtle.ONE_WORD_CHECKS`, when most misses were questions about
-story details that no fact covers). Its floors below guard that gain. The numbers come from
+story details that no fact covers); counting a neighbouring fact with the same reply as right, 0.93 lexical. Its floors below guard that gain. The numbers come from
 `benchmarks/matchers.py`, which also prints the dev-set accuracy the thresholds were tuned on.
 """
 
@@ -11,7 +11,7 @@ from importlib.util import find_spec
 import pytest
 
 from bao.envs import telepathy, turtle
-from bao.users.accuracy import accuracy
+from bao.users.accuracy import Probe, accuracy
 from tests.conftest import needs_data
 
 needs_model = pytest.mark.skipif(
@@ -58,3 +58,33 @@ def test_turtle_tells_most_unanswerable_dev_questions_apart():
     the one-word check)."""
     nulls = [p for p in turtle.paraphrase_probes("dev", "lexical") if p.expected is None]
     assert accuracy(nulls).rate >= 0.88
+
+
+class _Fixed:
+    """A matcher that answers every question with the same key."""
+
+    threshold = 0.0
+
+    def __init__(self, key):
+        self.key = key
+
+    def match(self, question):
+        from bao.users.matcher import Match
+
+        return Match(self.key, 1.0, ())
+
+
+def test_reply_level_accuracy_counts_a_neighbouring_fact_with_the_same_reply():
+    replies = {"drowned": "Yes.", "at_sea": "Yes.", "poisoned": "No.", None: "It doesn't matter."}.get
+    probes = [Probe(_Fixed("drowned"), "Did he drown?", "drowned", replies),
+              Probe(_Fixed("at_sea"), "Did he die in the water?", "drowned", replies),
+              Probe(_Fixed("poisoned"), "Was he murdered?", None, replies)]
+    result = accuracy(probes)
+    assert (result.correct, result.same_reply) == (1, 2) and result.reply_rate == 2 / 3
+    assert accuracy([Probe(_Fixed("drowned"), "Did he drown?", "drowned")]).reply_rate is None
+
+
+@needs_data
+def test_turtle_probes_know_the_users_replies():
+    result = accuracy(turtle.paraphrase_probes("test", "lexical"))
+    assert result.correct <= result.same_reply <= result.total

@@ -22,6 +22,7 @@ one that reveals nothing new (unmatched, or a fact already revealed) gains 0 and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -134,6 +135,11 @@ def stories() -> dict[str, Story]:
     return out
 
 
+def reply(fact: Fact | None) -> str:
+    """What the user says to a question matched to `fact` (None: matched to no fact)."""
+    return DOES_NOT_MATTER if fact is None else f"{fact.answer.capitalize()}."
+
+
 @lru_cache(maxsize=1024)
 def _matcher(story_id: str, kind: str = "lexical") -> Matcher:
     story = stories()[story_id]
@@ -201,13 +207,13 @@ class TurtleEnv(Env):
         match = self.story.matcher(self.matcher).match(question)
         if match is None:
             info = {"matched": None, "match_score": 0.0, "revealed": [], "redundant": True, "info_gain_bits": 0.0}
-            return StepResult(DOES_NOT_MATTER, 0.0, False, {"success": False, **info})
+            return StepResult(reply(None), 0.0, False, {"success": False, **info})
         fact = next(f for f in self.story.facts if f.id == match.key)
         new = fact.id not in self.revealed
         self.revealed.add(fact.id)
         info = {"matched": fact.id, "match_score": round(match.score, 4), "revealed": [fact.id] if new else [],
                 "redundant": not new, "info_gain_bits": 1.0 if new else 0.0}
-        return StepResult(f"{fact.answer.capitalize()}.", 0.0, False, {"success": False, **info})
+        return StepResult(reply(fact), 0.0, False, {"success": False, **info})
 
     def _answer(self, story_text: str) -> StepResult:
         if not story_text.strip():
@@ -248,4 +254,10 @@ def paraphrase_probes(split: str = "test", kind: str = "lexical") -> list[Probe]
     """Held-out matcher probes of `bao/data/turtle/paraphrases_<split>.json` (dev or test)."""
     known = stories()
     records = [r for r in load_sheet(sheet_path("turtle", f"paraphrases_{split}.json")) if r["story_id"] in known]
-    return probes_from(records, lambda r: _matcher(r["story_id"], kind), "fact")
+    return probes_from(records, lambda r: _matcher(r["story_id"], kind), "fact",
+                       reply_of=lambda r: _replier(r["story_id"]))
+
+
+def _replier(story_id: str) -> Callable[[str | None], str]:
+    facts = {f.id: f for f in stories()[story_id].facts}
+    return lambda fact_id: reply(facts[fact_id] if fact_id is not None else None)

@@ -1,4 +1,9 @@
-"""Matcher accuracy on held-out paraphrase sets: does each question reach the fact it should (or none)?"""
+"""Matcher accuracy on held-out paraphrase sets: does each question reach the fact it should (or none)?
+
+Where a probe knows the user's reply for each key (`reply_of`), the reply-level rate is reported too: a
+question matched to a neighbouring fact that the user answers the same way ("Yes.") looks right to the agent,
+though the env's `info` then records the other fact as revealed.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ class Probe:
     matcher: Matcher
     question: str
     expected: str | None
+    reply_of: Callable[[str | None], str] | None = None  # the user's reply for a matched key (None: no match)
 
 
 @dataclass(frozen=True)
@@ -22,10 +28,15 @@ class Accuracy:
     correct: int
     total: int
     misses: tuple[tuple[str, str | None, str | None], ...]  # (question, expected, got)
+    same_reply: int | None = None  # probes given the expected key's reply (None: replies unknown)
 
     @property
     def rate(self) -> float:
         return self.correct / self.total if self.total else float("nan")
+
+    @property
+    def reply_rate(self) -> float | None:
+        return None if self.same_reply is None else self.same_reply / self.total if self.total else float("nan")
 
 
 def accuracy(probes: Iterable[Probe]) -> Accuracy:
@@ -42,10 +53,16 @@ def accuracy(probes: Iterable[Probe]) -> Accuracy:
         many = getattr(matcher, "match_many", None)
         matches = many(questions) if many else [matcher.match(q) for q in questions]
         got.update({i: m.key if m else None for i, m in zip(indices, matches)})
-    misses = tuple((p.question, p.expected, got[i]) for i, p in enumerate(probes) if got[i] != p.expected)
-    return Accuracy(len(probes) - len(misses), len(probes), misses)
+    wrong = [i for i, p in enumerate(probes) if got[i] != p.expected]
+    misses = tuple((probes[i].question, probes[i].expected, got[i]) for i in wrong)
+    same_reply = None
+    if probes and all(p.reply_of for p in probes):
+        same_reply = len(probes) - sum(probes[i].reply_of(probes[i].expected) != probes[i].reply_of(got[i])
+                                       for i in wrong)
+    return Accuracy(len(probes) - len(misses), len(probes), misses, same_reply)
 
 
-def probes_from(records: Iterable[dict], matcher_of: Callable[[dict], Matcher], key: str) -> list[Probe]:
+def probes_from(records: Iterable[dict], matcher_of: Callable[[dict], Matcher], key: str,
+                reply_of: Callable[[dict], Callable[[str | None], str]] | None = None) -> list[Probe]:
     """Probes from paraphrase records (`question` and the expected key under `key`)."""
-    return [Probe(matcher_of(r), r["question"], r.get(key)) for r in records]
+    return [Probe(matcher_of(r), r["question"], r.get(key), reply_of(r) if reply_of else None) for r in records]
