@@ -65,4 +65,4 @@ class EpisodeProgress:
         elapsed = self.last_line - self.start
         detail = self.detail()
         self.console.print(f"{self.label}: {self.done}/{self.total} episodes, {elapsed:.0f} s"
-                           + (f", {detail}" if detail else ""), highlight=False)
+                           + (f", {detail}" if detail else ""), highlight=False, soft_wrap=True)
