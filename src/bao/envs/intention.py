@@ -64,6 +64,7 @@ _REPLIES = (
     "I'm thinking {option} for {topic}.",
     "{option_cap} would suit me best.",
 )
+REPLY_VARIANTS = len(_REPLIES)
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ def targeted(sheet: DetailSheet, question: str) -> tuple[list[str], float]:
 
 
 def reply(detail: Detail, option: str, variant: int) -> str:
-    template = _REPLIES[variant % len(_REPLIES)]
+    template = _REPLIES[variant % REPLY_VARIANTS]
     return template.format(topic=detail.topic, option=option, option_cap=option[:1].upper() + option[1:])
 
 

@@ -95,6 +95,18 @@ def test_travel_teacher_asks_only_questions_that_reveal_a_preference():
     assert asks and all(turn.info["revealed"] for turn in asks)
 
 
+@needs_data
+def test_intention_teacher_keeps_one_short_item_per_settled_detail():
+    """Known lists `topic: option` per detail the user settled, not the replies verbatim (a small model trained
+    on a growing list of whole reply sentences copies them until its token limit)."""
+    trajectories = evaluate(EvalConfig("intention", split="train", n=40), make_teacher("intention")).trajectories
+    for traj in trajectories:
+        for turn in traj.turns:
+            known = parse_behavior(turn.reasoning).known
+            told = sum(len(t.info["revealed"]) for t in traj.turns[: turn.index])
+            assert len(known) == told and all(": " in item and "question" not in item.lower() for item in known)
+
+
 def test_mentions_needs_whole_numbers_and_phrases():
     assert mentions("f(1, 2) = -16.0", "-16")
     assert not mentions("f(1, 2) = -160", "-16")
