@@ -5,7 +5,7 @@ aspects in the order the request names them, searches each once (every option, n
 the preferences that matter: it reads the hidden preferences to ask, each turn, about one that the cheapest
 option still alive misses (among those, the one that rules out the most options alive), and recommends once
 the cheapest option alive meets them all, which makes it the best option. It asks with the first catalogue
-wording the user takes as that attribute. It keeps turns for the searches and recommendations still due;
+wording of the attribute, as the heuristic does. It keeps turns for the searches and recommendations still due;
 when the budget cannot cover another question it recommends the hidden best if it is still alive (as the
 function teacher answers the true value when its budget runs out), else the cheapest option alive.
 
@@ -17,15 +17,14 @@ nor how many preferences an aspect holds.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from bao.agent.behaviors import Behavior
 from bao.core.types import Task, Trajectory
-from bao.envs.travel import format_value, understand
+from bao.envs.travel import format_value
 from bao.envs.travel_tasks import Preference, catalogue, preferences_of
 from bao.policies.base import Context
-from bao.policies.scripted.travel import Memory, trip_of, worded
+from bao.policies.scripted.travel import Memory, question_for, trip_of
 from bao.policies.teachers.base import Move, Teacher
 
 _VERDICTS = (("is the best option", "the best option"), ("is a correct option", "correct, not the best"))
@@ -43,16 +42,6 @@ def preference_item(aspect: str, attribute: str, value: Any) -> str:
     if rule.kind == "category":
         return f"{_name(aspect)} {attribute}={value}"
     return f"{_name(aspect)} {attribute} required"
-
-
-@cache
-def clear_question(aspect: str, attribute: str) -> str:
-    """The first catalogue wording of a question on `attribute` that the user takes as that attribute: some
-    first forms name a second aspect ("far from your hotel") or hold only words the user ignores."""
-    key = f"{aspect}.{attribute}"
-    questions = [worded(aspect, form) for form in catalogue().aspects[aspect].attributes[attribute].forms]
-    everything = list(catalogue().aspects)
-    return next((q for q in questions if understand(q, everything, None).key == key), questions[0])
 
 
 def _known(ctx: Context, trip: list[str], memory: Memory) -> tuple[str, ...]:
@@ -112,7 +101,7 @@ class TravelTeacher(Teacher):
         cheapest = options[0]["id"]
         if pref is not None:
             plan = f"ask about the {name} {pref.attribute}: {cheapest} is the cheapest of {len(options)} options left"
-            return Move("action", clear_question(aspect, pref.attribute),
+            return Move("action", question_for(aspect, pref.attribute),
                         Behavior(known, alive, ruled_out, plan, budget))
         best = ctx.task.hidden["best"][aspect]
         pick = best if any(o["id"] == best for o in options) else cheapest
