@@ -46,6 +46,11 @@ class Context:
                 turns.append((action.choice, action.content, reply["content"]))
         return turns
 
+    @property
+    def questions(self) -> list[tuple[str, str]]:
+        """(question, reply) of every question asked the user so far (`action` turns), oldest first."""
+        return [(content, reply) for choice, content, reply in self.history if choice == "action"]
+
 
 def episode_rng(seed: int, task_id: str) -> random.Random:
     """A private RNG for one episode: same (seed, task) -> same stream, independent of other episodes."""

@@ -62,11 +62,6 @@ def task_text(ctx: Context) -> tuple[str, str]:
     return (task.group(1).strip() if task else text), (category.group(1).strip() if category else "")
 
 
-def asked_questions(ctx: Context) -> list[tuple[str, str]]:
-    """(question, reply) of every question asked so far."""
-    return [(content, reply) for choice, content, reply in ctx.history if choice == "action"]
-
-
 def topic_of(question: str) -> frozenset[str]:
     return frozenset(tokens(with_intents(question)))
 
@@ -122,7 +117,7 @@ class HeuristicAgent(Policy):
     name = "heuristic"
 
     def act(self, ctx: Context) -> str:
-        asked = asked_questions(ctx)
+        asked = ctx.questions
         misses = 0
         for _, reply in reversed(asked):
             if reply != REDIRECT:

@@ -51,16 +51,6 @@ def _surface_of(prompt: list[dict[str, str]]) -> str:
     return text.split("Try to uncover", 1)[0].replace("Title:", "").replace("Surface:", "").strip()
 
 
-def _asked(ctx: Context) -> list[tuple[str, str]]:
-    out = []
-    for i, message in enumerate(ctx.messages[:-1]):
-        if message["role"] == "assistant":
-            action = parse_action(message["content"])
-            if action.choice == "action":
-                out.append((action.content, ctx.messages[i + 1]["content"]))
-    return out
-
-
 @lru_cache(maxsize=1)
 def _training_questions() -> tuple[tuple[str, str], ...]:
     """(story id, question) for every question of the training sheets, plus the generic bank."""
@@ -137,7 +127,7 @@ class HeuristicAgent(Policy):
 
     def act(self, ctx: Context) -> str:
         surface = _surface(ctx)
-        asked = _asked(ctx)
+        asked = ctx.questions
         if any(m["role"] == "assistant" and parse_action(m["content"]).choice == "answer" for m in ctx.messages):
             return render_tool_call("finish", "", "I told my story; nothing more to add.")
         question = next_question(surface, asked, ctx.task.id) if ctx.turn < ASK_TURNS else None

@@ -15,7 +15,7 @@ from bao.agent.behaviors import Behavior
 from bao.core.types import Task, Trajectory
 from bao.envs.intention import REDIRECT, REPLY_VARIANTS, Detail, hidden_option, reply, task_details
 from bao.policies.base import Context
-from bao.policies.scripted.intention import asked_questions, exact_question
+from bao.policies.scripted.intention import exact_question
 from bao.policies.teachers.base import Move, Teacher
 
 
@@ -37,7 +37,7 @@ class IntentionTeacher(Teacher):
     def move(self, ctx: Context) -> Move:
         details = task_details(ctx.task)
         ordered = sorted(details, key=lambda d: -d.importance)
-        turns = asked_questions(ctx)
+        turns = ctx.questions
         options = {d.key: hidden_option(ctx.task.id, ctx.seed, d) for d in details}
         known = tuple(dict.fromkeys(x for _, text in turns if text != REDIRECT
                                     for x in _settled(text, details, options)))

@@ -51,7 +51,7 @@ class TurtleTeacher(Teacher):
 
     def move(self, ctx: Context) -> Move:
         plan = story_plan(ctx.task.hidden["story_id"])
-        turns = [(content, reply) for choice, content, reply in ctx.history if choice == "action"]
+        turns = ctx.questions
         asked = {content for content, _ in turns}
         known = tuple(_item(q, r) for q, r in turns if r.startswith("Yes"))
         ruled_out = tuple(_item(q, r) for q, r in turns if r.startswith("No"))
