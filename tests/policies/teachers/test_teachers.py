@@ -107,6 +107,23 @@ def test_intention_teacher_keeps_one_short_item_per_settled_detail():
             assert len(known) == told and all(": " in item and "question" not in item.lower() for item in known)
 
 
+@needs_data
+def test_telepathy_teacher_groups_known_attributes_by_answer():
+    """However many questions were asked, Known holds the told category and one item per answer kind, and
+    every answered attribute appears once under the answer the user gave."""
+    trajectories = evaluate(EvalConfig("telepathy", split="train", n=20), make_teacher("telepathy")).trajectories
+    last = max((t.turns[-1] for t in trajectories), key=lambda turn: turn.index)
+    assert last.index >= 5
+    for traj in trajectories:
+        for turn in traj.turns:
+            known = parse_behavior(turn.reasoning).known
+            groups = dict(item.split(": ", 1) for item in known if not item.startswith("it is "))
+            assert len(known) <= 4 and set(groups) <= {"yes", "no", "maybe"}
+            asked = [t for t in traj.turns[: turn.index] if t.kind == "ask" and t.observation.strip(". ").lower()
+                     in ("yes", "no", "maybe")]
+            assert sum(len(ids.split(", ")) for ids in groups.values()) == len(asked)
+
+
 def test_mentions_needs_whole_numbers_and_phrases():
     assert mentions("f(1, 2) = -16.0", "-16")
     assert not mentions("f(1, 2) = -160", "-16")

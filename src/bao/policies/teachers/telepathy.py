@@ -1,13 +1,15 @@
 """The TelepathyGym teacher: twenty questions by information gain, written as BAO behaviors.
 
 World knowledge is the knowledge base (as for the scripted heuristic): the teacher keeps the entities
-consistent with every answer and asks the attribute question with the largest expected information gain.
-It reads the hidden entity for one choice only: among questions within `NEAR_BEST` of the best gain it
-takes the one whose true answer leaves the fewest candidates. Once at most `GUESS_AT` candidates remain (or
-no question splits them, or the budget runs out) it guesses one of them at random, so the data also shows
-what to do after a wrong guess. Its behavior names attributes by their knowledge-base id (`is_animal: no`)
-and counts candidates instead of listing them, naming one only when it is the last: a list that happens to
-contain the target would tell more than the agent knows.
+consistent with every answer and asks the attribute question with the largest expected information gain. It
+reads the hidden entity for one choice only: among questions within `NEAR_BEST` of the best gain it takes the
+one whose true answer leaves the fewest candidates. Once at most `GUESS_AT` candidates remain (or no question
+splits them, or the budget runs out) it guesses one of them at random, so the data also shows what to do after
+a wrong guess. Its behavior names attributes by their knowledge-base id, grouped by the user's answer (`yes:
+is_animal, europe; no: is_alive`), a Known list of at most four items (with the category the user gave)
+however many questions were asked (a list that grows by one item a turn taught the model to loop on it), and
+counts candidates instead of listing them, naming one only when it is the last: a list that happens to contain
+the target would tell more than the agent knows.
 """
 
 from __future__ import annotations
@@ -39,20 +41,22 @@ class TelepathyTeacher(Teacher):
     def move(self, ctx: Context) -> Move:
         kb = knowledge_base()
         by_question = {a.question: a.id for a in kb.attributes}
-        alive, asked, known, wrong = list(kb.entities), set(), [], []
-        told = _TOLD.search(ctx.task.prompt[-1]["content"])
-        if told:
-            known.append(f"it is {told.group(1).strip()}")
+        alive, asked, wrong = list(kb.entities), set(), []
+        by_answer: dict[str, list[str]] = {"yes": [], "no": [], "maybe": []}
         for choice, content, reply in ctx.history:
             answer = reply.strip(". ").lower()
-            if choice == "action" and content in by_question and answer in ("yes", "no", "maybe"):
+            if choice == "action" and content in by_question and answer in by_answer:
                 attribute = by_question[content]
                 asked.add(attribute)
-                known.append(f"{attribute}: {answer}")
+                by_answer[answer].append(attribute)
                 alive = [e for e in alive if consistent(e, attribute, answer)]
             elif choice == "answer":
                 wrong.append(f"{content} (wrong guess)")
                 alive = [e for e in alive if e.title != content]
+        told = _TOLD.search(ctx.task.prompt[-1]["content"])
+        known = ([f"it is {told.group(1).strip()}"] if told else []) + [
+            f"{answer}: {', '.join(ids)}" for answer, ids in by_answer.items() if ids
+        ]
         ruled_out = (*wrong, f"{len(kb.entities) - len(alive)} of {len(kb.entities)} entities")
         budget = self.budget(ctx)
         gains = {a.id: _entropy(alive, a.id) for a in kb.attributes if a.id not in asked}
