@@ -17,7 +17,7 @@ import json
 import time
 
 from bao.core.types import Action, ActionKind, Task
-from bao.envs import intention, make, telepathy, travel, turtle
+from bao.envs import intention, make, telepathy, travel
 from bao.users.knowledge import sheet_path
 from bao.users.text import tokens
 

@@ -15,8 +15,12 @@ from bao.agent.render import render_tool_call
 
 _text = st.text(st.characters(blacklist_characters=";\n\r", blacklist_categories=("Cs",)), min_size=1, max_size=30)
 items = _text.map(str.strip).filter(lambda s: s and s != EMPTY and "</think>" not in s)
-plans = st.text(st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)), min_size=1, max_size=60).map(
-    str.strip).filter(lambda s: s and "</think>" not in s and try_parse_behavior(f"Known: a\nAlive: a\nRuled out: a\nPlan: {s}") is None)
+plans = (
+    st.text(st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)), min_size=1, max_size=60)
+    .map(str.strip)
+    .filter(lambda s: s and "</think>" not in s
+            and try_parse_behavior(f"Known: a\nAlive: a\nRuled out: a\nPlan: {s}") is None)
+)
 behaviors = st.builds(
     Behavior,
     known=st.lists(items, max_size=5).map(tuple),

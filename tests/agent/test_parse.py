@@ -23,9 +23,11 @@ def test_action_choice_takes_the_env_meaning():
 
 
 def test_tool_call_with_reasoning_keeps_both():
-    text = '<think>\nthe sum\n</think>\n<tool_call>\n{"name": "interact_with_env", "arguments": {"choice": "answer", "content": "7"}}\n</tool_call>'
+    text = ('<think>\nthe sum\n</think>\n<tool_call>\n'
+            '{"name": "interact_with_env", "arguments": {"choice": "answer", "content": "7"}}\n</tool_call>')
     action = parse_action(text)
-    assert (action.kind, action.content, action.reasoning, action.wire) == (ActionKind.ANSWER, "7", "the sum", "[answer] 7")
+    assert (action.kind, action.content, action.reasoning, action.wire) == (
+        ActionKind.ANSWER, "7", "the sum", "[answer] 7")
 
 
 def test_openai_style_string_arguments_and_missing_close_tag_are_accepted():
@@ -44,7 +46,8 @@ def test_invalid_outputs_say_why():
         '<tool_call>{"name": "interact_with_env", "arguments": {"choice": "answer"': "not valid JSON",
         '<tool_call>{"name": "other", "arguments": {}}</tool_call>': "unknown tool",
         '<tool_call>{"name": "interact_with_env", "arguments": {"choice": "answer", "content": "1"}}</tool_call>'
-        '<tool_call>{"name": "interact_with_env", "arguments": {"choice": "answer", "content": "2"}}</tool_call>': "more than one",
+        '<tool_call>{"name": "interact_with_env", "arguments": {"choice": "answer", "content": "2"}}</tool_call>':
+            "more than one",
         "just words": "no tool call",
     }
     for text, reason in cases.items():
@@ -69,7 +72,8 @@ def test_parser_never_raises_on_random_text(text):
 @given(st.text(alphabet="{}[]\":,<>/ abcdeinrtuw_0123456789\\\n"), st.integers(0, 60))
 def test_parser_never_raises_on_braces_and_truncated_json(noise, cut):
     call = render_tool_call("answer", noise)
-    for text in (noise, call[: cut + 10], "<tool_call>" + noise, "{" * cut + noise, "<think>" + noise + "</think>" + noise):
+    for text in (noise, call[: cut + 10], "<tool_call>" + noise, "{" * cut + noise,
+                 "<think>" + noise + "</think>" + noise):
         action = parse_action(text)
         assert action.valid or action.error
 

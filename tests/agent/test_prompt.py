@@ -28,7 +28,8 @@ def test_the_call_format_shown_in_the_prompt_is_one_the_parser_accepts():
     example = tools_block().split("<tool_call>\n", 1)[1].split("\n</tool_call>", 1)[0]
     call = json.loads(example)
     assert call["name"] == TOOL_NAME
-    filled = f"<tool_call>\n{json.dumps({'name': TOOL_NAME, 'arguments': {'choice': 'answer', 'content': '7'}})}\n</tool_call>"
+    payload = json.dumps({"name": TOOL_NAME, "arguments": {"choice": "answer", "content": "7"}})
+    filled = f"<tool_call>\n{payload}\n</tool_call>"
     assert parse_action(filled).kind is ActionKind.ANSWER
 
 

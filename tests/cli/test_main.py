@@ -2,14 +2,13 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 from bao.cli.main import main
 from tests.conftest import needs_data
 
 
 def _run(args, **kw):
-    return subprocess.run([sys.executable, "-m", "bao.cli.main", *args], capture_output=True, text=True, timeout=120, **kw)
+    return subprocess.run([sys.executable, "-m", "bao.cli.main", *args], capture_output=True, text=True,
+                          timeout=120, **kw)
 
 
 def test_unknown_env_is_a_one_line_error(capsys):
@@ -60,7 +59,8 @@ def test_eval_writes_trajectories_and_metrics_and_oracle_beats_everyone(tmp_path
 @needs_data
 def test_eval_is_deterministic_under_a_seed(tmp_path):
     for run in ("a", "b"):
-        assert main(["eval", "function", "--agent", "random", "--n", "10", "--seed", "7", "--out", str(tmp_path / run)]) == 0
+        argv = ["eval", "function", "--agent", "random", "--n", "10", "--seed", "7", "--out", str(tmp_path / run)]
+        assert main(argv) == 0
     assert (tmp_path / "a" / "trajectories.jsonl").read_bytes() == (tmp_path / "b" / "trajectories.jsonl").read_bytes()
 
 

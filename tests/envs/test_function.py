@@ -77,14 +77,16 @@ def test_same_task_and_seed_give_the_same_episode():
     for _ in range(2):
         env = make("function")
         env.reset(task, seed=3)
-        outputs.append([env.step(parse_action(t)).observation for t in ("[action] 2 3 4 5", "[search] test", "[answer] 1")])
+        outputs.append([env.step(parse_action(t)).observation
+                        for t in ("[action] 2 3 4 5", "[search] test", "[answer] 1")])
     assert outputs[0] == outputs[1]
     assert outputs[0][0].endswith("the result is 5.0.")
 
 
 def test_a_malformed_function_file_names_the_file_and_field(tmp_path, monkeypatch):
     (tmp_path / "gyms" / "function").mkdir(parents=True)
-    (tmp_path / "gyms" / "function" / "functions.json").write_text(json.dumps([{"id": "func-1", "rule": "a + __import__('os')", "test_case": [1, 2, 3, 4], "expected_result": 1.0}]))
+    functions = [{"id": "func-1", "rule": "a + __import__('os')", "test_case": [1, 2, 3, 4], "expected_result": 1.0}]
+    (tmp_path / "gyms" / "function" / "functions.json").write_text(json.dumps(functions))
     monkeypatch.setenv("BAO_DATA_DIR", str(tmp_path))
     with pytest.raises(DataError, match=r"functions.json item 0 .*field 'rule'"):
         make("function").tasks("test")

@@ -8,6 +8,7 @@ from bao.core.types import Task
 from bao.envs import make, telepathy
 from bao.envs.data import DataError
 from bao.envs.telepathy import KnowledgeBase, is_correct_guess, load_knowledge_base
+from bao.users.matcher import LexicalMatcher
 from tests.conftest import needs_data
 
 
@@ -21,13 +22,14 @@ def _write_kb(folder, entities, attributes=None):
 
 
 def _entity(title, yes, maybe=(), aliases=()):
-    return {"title": title, "split": "test", "category": "thing", "aliases": list(aliases), "yes": list(yes), "maybe": list(maybe)}
+    return {"title": title, "split": "test", "category": "thing", "aliases": list(aliases), "yes": list(yes),
+            "maybe": list(maybe)}
 
 
 def _use_kb(monkeypatch, kb: KnowledgeBase) -> None:
     """Point the env at `kb` without touching the cached shipped knowledge base or its matcher."""
     monkeypatch.setattr(telepathy, "knowledge_base", lambda: kb)
-    monkeypatch.setattr(telepathy, "attribute_matcher", lambda *a, **k: telepathy.LexicalMatcher(
+    monkeypatch.setattr(telepathy, "attribute_matcher", lambda *a, **k: LexicalMatcher(
         [telepathy.Entry(x.id, (x.question, *x.forms), x.keywords) for x in kb.attributes]))
 
 
@@ -72,7 +74,8 @@ def test_a_question_whose_answer_is_implied_is_redundant(tiny_kb):
 
 
 def test_maybe_entities_stay_possible(tmp_path, monkeypatch):
-    _write_kb(tmp_path, [_entity("Bat", ["is_animal"], maybe=["can_fly"]), _entity("Cat", ["is_animal"]), _entity("Kite", ["can_fly"])])
+    _write_kb(tmp_path, [_entity("Bat", ["is_animal"], maybe=["can_fly"]), _entity("Cat", ["is_animal"]),
+                         _entity("Kite", ["can_fly"])])
     _use_kb(monkeypatch, load_knowledge_base(tmp_path))
     env = _episode("Kite")
     result = env.step(parse_action("[action] Can it fly?"))
@@ -104,7 +107,8 @@ def test_guess_matching_is_normalised_but_not_loose(tiny_kb):
 
 def test_bad_knowledge_base_files_name_file_and_field(tmp_path):
     _write_kb(tmp_path, [_entity("Eagle", ["is_animal", "swims"])])
-    with pytest.raises(DataError, match=r"entities_x.json entity 0 \(Eagle\): field 'yes'/'maybe' names unknown attributes \['swims'\]"):
+    unknown = r"entities_x.json entity 0 \(Eagle\): field 'yes'/'maybe' names unknown attributes \['swims'\]"
+    with pytest.raises(DataError, match=unknown):
         load_knowledge_base(tmp_path)
     _write_kb(tmp_path, [{"title": "Eagle", "split": "test", "category": "x", "yes": [], "maybe": []}])
     with pytest.raises(DataError, match=r"entity 0 \(Eagle\): missing field 'aliases'"):

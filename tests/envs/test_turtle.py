@@ -7,6 +7,7 @@ from bao.core.types import Task
 from bao.envs import make, turtle
 from bao.envs.data import DataError
 from bao.envs.turtle import KeyPoint, criterion_score, load_sheets
+from bao.users.matcher import LexicalMatcher
 from bao.users.text import tokens
 from tests.conftest import needs_data
 
@@ -16,7 +17,8 @@ SHEET = [{
     "story_id": "7", "title": "Ripe", "split": "test",
     "facts": [
         {"id": "farmer_mad", "answer": "yes", "statement": "The farmer is insane.",
-         "questions": ["Is the farmer insane?", "Is the farmer mentally ill?"], "keywords": ["farmer", "insane", "crazy"]},
+         "questions": ["Is the farmer insane?", "Is the farmer mentally ill?"],
+         "keywords": ["farmer", "insane", "crazy"]},
         {"id": "not_fruit", "answer": "no", "statement": "Nobody is testing melons.",
          "questions": ["Was he testing melons?"], "keywords": ["melon", "watermelon", "fruit"]},
     ],
@@ -33,7 +35,7 @@ def story_env(tmp_path, monkeypatch):
     path.write_text(json.dumps(SHEET))
     story = load_sheets(path, RUBRICS)[0]
     monkeypatch.setattr(turtle, "stories", lambda: {"7": story})
-    monkeypatch.setattr(turtle, "_matcher", lambda story_id, *a, **k: turtle.LexicalMatcher(
+    monkeypatch.setattr(turtle, "_matcher", lambda story_id, *a, **k: LexicalMatcher(
         [turtle.Entry(f.id, (*f.questions, f.statement), f.keywords) for f in story.facts]))
     env = make("turtle")
     env.reset(Task("7", "turtle", "test", [{"role": "user", "content": "go"}], {"story_id": "7"}), seed=0)

@@ -20,7 +20,9 @@ def test_a_completion_comes_back_as_content_tool_calls_and_finish_reason():
         answer = client(server).chat(REQUEST)
     assert answer == {
         "content": "thinking",
-        "tool_calls": [{"id": "call_0", "name": "interact_with_env", "arguments": '{"choice": "answer", "content": "7"}'}],
+        "tool_calls": [
+            {"id": "call_0", "name": "interact_with_env", "arguments": '{"choice": "answer", "content": "7"}'},
+        ],
         "finish_reason": "tool_calls",
     }
     assert server.requests == [REQUEST]

@@ -8,7 +8,8 @@ def _episode(kinds: list[str], solved_at: int | None) -> Trajectory:
     turns = []
     for i, kind in enumerate(kinds):
         success = solved_at == i
-        turns.append(Turn(i, "", kind, "", "", "", float(success), success, kind == "answer", info={"success": success}))
+        turns.append(Turn(i, "", kind, "", "", "", float(success), success, kind == "answer",
+                          info={"success": success}))
     return Trajectory("function", "t", 0, "p", [], turns, R=float(solved_at is not None),
                       U=sum(k == "answer" for k in kinds), success=solved_at is not None)
 

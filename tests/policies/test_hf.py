@@ -9,9 +9,9 @@ from bao.agent.render import render_tool_call  # noqa: E402
 from bao.core.types import Task  # noqa: E402
 from bao.policies.base import Context  # noqa: E402
 from bao.policies.decoding import DecodeBatch, sequence_logprobs  # noqa: E402
-from bao.policies.sampling import SamplingConfig  # noqa: E402
 from bao.policies.hf import HFPolicy, HFPolicyConfig, load_hf_policy  # noqa: E402
 from bao.policies.models import ModelError  # noqa: E402
+from bao.policies.sampling import SamplingConfig  # noqa: E402
 from bao.policies.tiny import TinyConfig, build_tokenizer, save_tiny_model  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -21,7 +21,8 @@ PROMPT = [
     {"role": "user", "content": "My mapping function is settled and ready."},
 ]
 TURNS = [
-    (render_tool_call("action", "1 2 3 4", "Vary one input at a time."), "For numbers [1.0, 2.0, 3.0, 4.0], the result is 10.0."),
+    (render_tool_call("action", "1 2 3 4", "Vary one input at a time."),
+     "For numbers [1.0, 2.0, 3.0, 4.0], the result is 10.0."),
     ("I think {not json", "Invalid action format. Please use [action], [search], [answer], or [finish]."),
     (render_tool_call("search", "test"), "Test case: [5, 7, 2, 9]"),
 ]
@@ -63,7 +64,8 @@ def test_incremental_ids_equal_the_full_render_with_smollm2s_own_template(tiny):
 def test_observation_ids_are_the_tool_response_turn_and_the_next_assistant_header(tiny):
     policy = HFPolicy(*tiny)
     text = policy.tokenizer.decode(policy.observation_ids("the result is 10.0"))
-    assert text == "\n<|im_start|>user\n<tool_response>\nthe result is 10.0\n</tool_response><|im_end|>\n<|im_start|>assistant\n"
+    assert text == ("\n<|im_start|>user\n<tool_response>\nthe result is 10.0\n</tool_response><|im_end|>\n"
+                    "<|im_start|>assistant\n")
     assert policy.tokenizer.decode([policy.end_of_turn_id]) == "<|im_end|>"
     assert policy.end_of_turn_id in policy.stop_ids
 
@@ -80,7 +82,8 @@ def test_a_tokenizer_without_chat_template_is_rendered_as_bao_chatml(tiny):
 
 def test_a_template_that_rewrites_earlier_turns_is_refused(tiny):
     model, tokenizer = tiny
-    dropping = CHATML_TEMPLATE.replace("message['content']", "(message['content'] if loop.last or message['role'] != 'assistant' else '')")
+    dropping = CHATML_TEMPLATE.replace(
+        "message['content']", "(message['content'] if loop.last or message['role'] != 'assistant' else '')")
     rewriting = tokenizer.__class__(tokenizer_object=tokenizer.backend_tokenizer, eos_token="<|im_end|>",
                                     pad_token="<|endoftext|>", chat_template=dropping)
     with pytest.raises(ModelError, match="append-only"):

@@ -49,9 +49,11 @@ def test_past_calls_go_back_as_tool_calls_answered_by_tool_messages():
     with FakeServer(lambda _r: completion(None, [SEARCH])) as server:
         policy(server).act(context(past, broken))
     messages = server.requests[0]["messages"]
-    assert messages[2]["tool_calls"][0]["function"] == {"name": TOOL_NAME, "arguments": json.dumps({"choice": "search", "content": "test"})}
+    assert messages[2]["tool_calls"][0]["function"] == {
+        "name": TOOL_NAME, "arguments": json.dumps({"choice": "search", "content": "test"})}
     assert messages[2]["content"] == "look"
-    assert messages[3] == {"role": "tool", "tool_call_id": messages[2]["tool_calls"][0]["id"], "content": "Test case: [1, 2, 3, 4]"}
+    assert messages[3] == {"role": "tool", "tool_call_id": messages[2]["tool_calls"][0]["id"],
+                           "content": "Test case: [1, 2, 3, 4]"}
     assert messages[4] == {"role": "assistant", "content": "no call at all"}
     assert messages[5] == {"role": "user", "content": "Invalid action format."}
 
@@ -70,7 +72,8 @@ def test_auto_mode_switches_to_the_text_format_when_the_server_refuses_tools():
     assert ["tools" in r for r in server.requests] == [True, False, False]
     text_request = server.requests[2]
     assert "<tools>" in text_request["messages"][0]["content"]
-    assert text_request["messages"][-1] == {"role": "user", "content": "<tool_response>\nYour answer is wrong.\n</tool_response>"}
+    assert text_request["messages"][-1] == {
+        "role": "user", "content": "<tool_response>\nYour answer is wrong.\n</tool_response>"}
     assert parse_action(second).content == "42"
 
 

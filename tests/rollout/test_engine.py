@@ -7,8 +7,8 @@ torch = pytest.importorskip("torch")
 from bao.core.types import Action, ActionKind, StepResult, Task, Trajectory, read_jsonl  # noqa: E402
 from bao.envs.base import Env, EnvSpec  # noqa: E402
 from bao.policies.decoding import sequence_logprobs  # noqa: E402
-from bao.policies.sampling import SamplingConfig  # noqa: E402
 from bao.policies.hf import HFPolicy  # noqa: E402
+from bao.policies.sampling import SamplingConfig  # noqa: E402
 from bao.rollout.engine import EngineConfig, run_engine  # noqa: E402
 from tests.conftest import needs_data  # noqa: E402
 
@@ -30,7 +30,8 @@ class CountdownEnv(Env):
     def tasks(self, split: str) -> list[Task]:
         return [
             Task(id=f"t{i}", env="countdown", split=split,
-                 prompt=[{"role": "system", "content": "Count down. " * (1 + i)}, {"role": "user", "content": f"Go {i}."}])
+                 prompt=[{"role": "system", "content": "Count down. " * (1 + i)},
+                         {"role": "user", "content": f"Go {i}."}])
             for i in range(3)
         ]
 
@@ -40,7 +41,8 @@ class CountdownEnv(Env):
         return StepResult(text, 1.0 if done else 0.0, done, {"success": done})
 
 
-def play(tiny, sampling=SAMPLED, config=EngineConfig(batch_size=3), seeds=(0,), **env_kwargs) -> list[Trajectory]:
+def play(tiny, sampling=SAMPLED, config=None, seeds=(0,), **env_kwargs) -> list[Trajectory]:
+    config = EngineConfig(batch_size=3) if config is None else config
     policy = HFPolicy(*tiny, sampling)
     tasks = CountdownEnv().tasks("test")
     jobs = [(task, seed) for seed in seeds for task in tasks]
@@ -161,7 +163,8 @@ def test_on_turns_reports_every_turn_and_every_generated_token(tiny):
     policy = HFPolicy(*tiny, SAMPLED)
     jobs = [(task, 0) for task in CountdownEnv().tasks("test")]
     rounds: list[tuple[int, int]] = []
-    trajs = run_engine(lambda: CountdownEnv(), policy, jobs, EngineConfig(batch_size=2), on_turns=lambda *r: rounds.append(r))
+    trajs = run_engine(lambda: CountdownEnv(), policy, jobs, EngineConfig(batch_size=2),
+                       on_turns=lambda *r: rounds.append(r))
     assert sum(turns for turns, _ in rounds) == sum(len(t.turns) for t in trajs)
     assert sum(tokens for _, tokens in rounds) == sum(sum(t.tokens.mask) for t in trajs)
 

@@ -1,9 +1,10 @@
 """Matcher accuracy on the held-out paraphrase test sets (issue 3: at least 0.9 per env).
 
-Telepathy reaches 0.9 with every matcher kind. Turtle reaches it with none yet: about 0.85 on the test set with
-each kind (0.78 before the one-word check of `turtle.ONE_WORD_CHECKS`, when most misses were questions about
-story details that no fact covers); counting a neighbouring fact with the same reply as right, 0.93 lexical. Its floors below guard that gain. The numbers come from
-`benchmarks/matchers.py`, which also prints the dev-set accuracy the thresholds were tuned on.
+Telepathy reaches 0.9 with every matcher kind. Turtle reaches it with none yet: about 0.85 on the test set
+with each kind (0.78 before the one-word check of `turtle.ONE_WORD_CHECKS`, when most misses were questions
+about story details that no fact covers); counting a neighbouring fact with the same reply as right, 0.93
+lexical. Its floors below guard that gain. The numbers come from `benchmarks/matchers.py`, which also prints
+the dev-set accuracy the thresholds were tuned on.
 """
 
 from importlib.util import find_spec

@@ -8,10 +8,11 @@ A teacher's reasoning block has exactly four lines, always in this order:
     Plan: <next step and why> (budget <k> left)     prospective: the next move against the turns left
 
 An empty list is written `nothing yet`. Items are separated by `; `, so an item holds no `;` and no newline,
-and is never the empty marker itself; no part holds `</think>`, which would close the block. The plan is one line; `k` is the number of turns left *including*
-the one being planned. The grammar is fixed so that later stages (the redundant-query and over-thinking
-regularizers, reports) can read what the policy believed at each turn, and so that a small model learns one
-shape instead of free prose. `render_behavior` and `parse_behavior` are exact inverses on valid input.
+and is never the empty marker itself; no part holds `</think>`, which would close the block. The plan is one
+line; `k` is the number of turns left *including* the one being planned. The grammar is fixed so that later
+stages (the redundant-query and over-thinking regularizers, reports) can read what the policy believed at each
+turn, and so that a small model learns one shape instead of free prose. `render_behavior` and `parse_behavior`
+are exact inverses on valid input.
 """
 
 from __future__ import annotations

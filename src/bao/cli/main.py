@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_envs(args: argparse.Namespace) -> int:
-    from bao.envs.registry import available, spec, make
+    from bao.envs.registry import available, make, spec
 
     table = Table(title="bao environments")
     for col in ("env", "user backends", "#train", "#test", "actions", "max turns"):
@@ -175,7 +175,8 @@ def _run_eval(config, policy, out):
         return evaluate(config, policy, out, progress=progress.episodes, on_turns=progress.turns)
 
 
-METRIC_COLUMNS = ("score", "success", "pass@U-1", "pass@U-3", "pass@U-5", "U", "U_userrl", "UR", "turns", "invalid_rate")
+METRIC_COLUMNS = ("score", "success", "pass@U-1", "pass@U-3", "pass@U-5", "U", "U_userrl", "UR", "turns",
+                  "invalid_rate")
 
 
 def print_results(rows: dict, title: str) -> None:

@@ -36,7 +36,8 @@ def play(env_name: str, task_id: str | None, split: str, seed: int, console: Con
             break
         done = apply_turn(env, traj, ctx, line)
         turn = traj.turns[-1]
-        console.print(Panel(turn.observation, title=f"env (turn {turn.index + 1}, {turn.kind}, reward {turn.reward})", title_align="left"))
+        console.print(Panel(turn.observation, title=f"env (turn {turn.index + 1}, {turn.kind}, reward {turn.reward})",
+                            title_align="left"))
         if done:
             break
     console.print(f"R={traj.R} success={traj.success} U={traj.U} turns={traj.n_turns} ({traj.stop_reason or 'quit'})")

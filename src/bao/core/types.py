@@ -7,13 +7,15 @@ importable on any machine. A `Trajectory` round-trips through JSON (one line of 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 
-class ActionKind(str, Enum):
+# Not StrEnum: str(ActionKind.ASK) is 'ActionKind.ASK' here, and StrEnum would change it to 'ask'.
+class ActionKind(str, Enum):  # noqa: UP042
     """What the agent did in a turn.
 
     `ask` is an `action` addressed to the user (a question); `act` an `action` addressed to the environment;
@@ -122,11 +124,11 @@ class Turn:
 class Trajectory:
     """One episode.
 
-    `R` is the task reward (sum of step rewards, as UserRL scores), `score` the env's headline score (R, unless
-    the env reports its own `score` in `info`, as travel does with UserRL's travel score), `U` the user effort under the env's
-    effort rule (BAO paper: answers checked by the user), `U_userrl` the effort under UserRL's framing
-    (questions and answers), `success` whether the task was solved, `stop_reason` why it ended
-    (`done`, `max_turns`, `max_tokens`, `context_limit`).
+    `R` is the task reward (sum of step rewards, as UserRL scores), `score` the env's headline score (R,
+    unless the env reports its own `score` in `info`, as travel does with UserRL's travel score), `U` the user
+    effort under the env's effort rule (BAO paper: answers checked by the user), `U_userrl` the effort under
+    UserRL's framing (questions and answers), `success` whether the task was solved, `stop_reason` why it
+    ended (`done`, `max_turns`, `max_tokens`, `context_limit`).
     """
 
     env: str

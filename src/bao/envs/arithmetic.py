@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import ast
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Union
 
 VARIABLES = ("a", "b", "c", "d")
 _BINARY: dict[type, Callable] = {
@@ -23,7 +23,7 @@ _BINARY: dict[type, Callable] = {
 }
 _UNARY: dict[type, Callable] = {ast.USub: operator.neg, ast.UAdd: operator.pos}
 
-Number = Union[int, float, complex]
+Number = int | float | complex
 
 
 class RuleError(ValueError):

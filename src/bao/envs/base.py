@@ -87,7 +87,7 @@ class Env(ABC):
         self.done = result.done
         return result
 
-    def _reset(self, task: Task, seed: int) -> None:
+    def _reset(self, task: Task, seed: int) -> None:  # noqa: B027 (optional hook, a no-op unless overridden)
         """Hook for per-episode state."""
 
     @abstractmethod

@@ -90,7 +90,8 @@ class FunctionEnv(Env):
         if len(numbers) != 4:
             return self._result("Please provide exactly four numbers.", kind="ask")
         if numbers == self.test_case:
-            return self._result("This is the test case and I cannot provide you with the calculation feedback.", kind="ask")
+            return self._result("This is the test case and I cannot provide you with the calculation feedback.",
+                                kind="ask")
         try:
             value = round(self.rule(*numbers), 4)
         except (ArithmeticError, TypeError, ValueError):

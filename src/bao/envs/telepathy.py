@@ -31,7 +31,7 @@ from bao.envs.base import Env, EnvSpec
 from bao.envs.data import DataError, load_split, per_data_dir, prompt_of
 from bao.users.accuracy import Probe, probes_from
 from bao.users.knowledge import field, load_sheet, sheet_path, string_list
-from bao.users.matcher import Entry, LexicalMatcher, Matcher, make_matcher, matcher_kind
+from bao.users.matcher import Entry, Matcher, make_matcher, matcher_kind
 from bao.users.text import normalize_name
 
 VALUES = ("yes", "no", "maybe")

@@ -139,7 +139,8 @@ def aspect_named(text: str) -> list[str]:
     return [name for _, name in sorted(found)]
 
 
-_REFERENCE = re.compile(r"\b(?:from|near|to|around|next to|close to|walking distance of)\s+(?:the\s+|your\s+|my\s+|our\s+)?$")
+_REFERENCE = re.compile(r"\b(?:from|near|to|around|next to|close to|walking distance of)\s+"
+                        r"(?:the\s+|your\s+|my\s+|our\s+)?$")
 
 
 def subject_aspects(text: str) -> list[str]:

@@ -232,8 +232,8 @@ def generate(split: str, index: int) -> Task:
         prefs = []
         for attr in rng.sample(sorted(aspect.attributes), count):
             attribute = aspect.attributes[attr]
-            wanted = {"number": lambda: rng.choice(attribute.thresholds),
-                      "category": lambda: rng.choice(attribute.values), "flag": lambda: True}[attribute.kind]()
+            wanted = {"number": lambda a: rng.choice(a.thresholds),
+                      "category": lambda a: rng.choice(a.values), "flag": lambda a: True}[attribute.kind](attribute)
             prefs.append(Preference(name, attr, wanted))
         options[name] = _options(aspect, prefs, rng)
         fits = [o for o in options[name] if all(aspect.attributes[p.attribute].satisfies(o[p.attribute], p.value)
@@ -274,17 +274,28 @@ def task_pool(split: str) -> tuple[Task, ...]:
     return tuple(generate(split, i) for i in range(POOL_SIZE[split]))
 
 
-SYSTEM_PROMPT = """You are an agent that interacts with an environment. Here is the environment and what you can do in it.
+SYSTEM_PROMPT = """You are an agent that interacts with an environment. Here is the environment and what you can do \
+in it.
 
-- Environment: TravelGym. A user is planning a trip and needs one booking for each travel aspect they mention (flight, hotel, apartment, rental car, restaurant). Their request leaves out preferences: ask them, search the travel database, and recommend the option that fits.
+- Environment: TravelGym. A user is planning a trip and needs one booking for each travel aspect they mention \
+(flight, hotel, apartment, rental car, restaurant). Their request leaves out preferences: ask them, search the \
+travel database, and recommend the option that fits.
 
 - Action space: call the tool `interact_with_env` with one of the choices `action`, `search` or `answer`.
-  * `action`: a message to the user in `content`. Ask about one concrete preference at a time (for example how many stars the hotel should have, or whether the flight must be direct); vague questions get vague replies.
-  * `search`: a query to the database in `content`, for one aspect at a time. Write the aspect, then optional filters, e.g. `hotel stars>=4 price<=900 breakfast`, or JSON: {"function_name": "hotel", "arguments": {"stars": ">=4", "breakfast": true}}. Aspects: flight, hotel, apartment, rental_car, restaurant. Filters compare a field with >=, <=, >, <, = or != ; `field=a,b` accepts any listed value; a bare field name requires that feature; a bare number is a bound in the better direction (stars 4 = at least 4, price 300 = at most 300). The results list the fields of each option.
-  * `answer`: recommend exactly one option id in `content` (e.g. `H3`). You may recommend only one option per aspect, and a recommendation cannot be changed.
+  * `action`: a message to the user in `content`. Ask about one concrete preference at a time (for example how many \
+stars the hotel should have, or whether the flight must be direct); vague questions get vague replies.
+  * `search`: a query to the database in `content`, for one aspect at a time. Write the aspect, then optional \
+filters, e.g. `hotel stars>=4 price<=900 breakfast`, or JSON: {"function_name": "hotel", "arguments": {"stars": \
+">=4", "breakfast": true}}. Aspects: flight, hotel, apartment, rental_car, restaurant. Filters compare a field with \
+>=, <=, >, <, = or != ; `field=a,b` accepts any listed value; a bare field name requires that feature; a bare number \
+is a bound in the better direction (stars 4 = at least 4, price 300 = at most 300). The results list the fields of \
+each option.
+  * `answer`: recommend exactly one option id in `content` (e.g. `H3`). You may recommend only one option per \
+aspect, and a recommendation cannot be changed.
 
 - Important notes:
   * In each turn, first write your reasoning between `<think>` and `</think>`, then call `interact_with_env`.
-  * The number of turns is limited: balance searching, asking and recommending so that every aspect gets a recommendation in time.
+  * The number of turns is limited: balance searching, asking and recommending so that every aspect gets a \
+recommendation in time.
   * Each aspect may hide several preferences, and the user often states them implicitly: read the replies carefully.
   * Be bold, creative and smart in your interaction with the environment! Let's begin!"""

@@ -31,7 +31,7 @@ from bao.envs.base import Env, EnvSpec
 from bao.envs.data import DataError, load_json, load_split, per_data_dir, prompt_of
 from bao.users.accuracy import Probe, probes_from
 from bao.users.knowledge import field, load_sheet, sheet_path, string_list
-from bao.users.matcher import Entry, LexicalMatcher, Matcher, OneWordCheck, make_matcher, matcher_kind
+from bao.users.matcher import Entry, Matcher, OneWordCheck, make_matcher, matcher_kind
 from bao.users.text import tokens
 
 DOES_NOT_MATTER = "That doesn't matter to the story (no clear yes or no)."
@@ -104,7 +104,8 @@ def load_sheets(path, rubrics: dict) -> list[Story]:
         criteria = rubrics[story_id]["evaluation"]
         points = field(rec, "key_points", list, where)
         if sorted(field(p, "criterion", int, f"{where} key point") for p in points) != list(range(len(criteria))):
-            raise DataError(f"{where}: field 'key_points' must have one entry per rubric criterion (0..{len(criteria) - 1})")
+            raise DataError(f"{where}: field 'key_points' must have one entry per rubric criterion "
+                            f"(0..{len(criteria) - 1})")
         key_points = [None] * len(criteria)
         for p in points:
             pw = f"{where} key point {p['criterion']}"
@@ -224,7 +225,8 @@ class TurtleEnv(Env):
         covered = [p.statement for p, s in zip(self.story.key_points, per_criterion) if s == 1.0]
         success = score >= self.success_threshold - 1e-9
         if covered:
-            text = "Here are the evaluation points your story effectively covers:\n" + "\n".join(f"- {c}: Covered" for c in covered)
+            text = ("Here are the evaluation points your story effectively covers:\n"
+                    + "\n".join(f"- {c}: Covered" for c in covered))
         else:
             text = "Your story does not yet cover any of the key points."
         if success:

@@ -15,8 +15,8 @@ Proportions use the Wilson interval, means the normal approximation (1.96 standa
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Sequence
 
 from bao.core.types import Trajectory
 

@@ -262,8 +262,9 @@ def train(config: SFTConfig) -> dict[str, Any]:
         callbacks=_callbacks(log, evaluate_model, config),
     )
     resume = prepare_resume(out)
-    log.write("start", examples=len(rows), dropped_no_assistant_tokens=cut, tokens=sum(len(r["input_ids"]) for r in rows),
-              trained_tokens=int(trained_tokens), resume_from=str(resume) if resume else None)
+    log.write("start", examples=len(rows), dropped_no_assistant_tokens=cut,
+              tokens=sum(len(r["input_ids"]) for r in rows), trained_tokens=int(trained_tokens),
+              resume_from=str(resume) if resume else None)
     start = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     seconds = time.perf_counter() - start

@@ -5,8 +5,9 @@ message, then each assistant turn and the environment's reply as a `tool` messag
 assistant turn) and `tools` (the tool schema the prompt renderer puts into the system prompt, exactly as at
 inference). Only episodes that solved the task are kept, and none whose reasoning fails the no-cheating audit
 (`bao.policies.teachers.audit`). With an annotator endpoint, an LLM rewrites the kept episodes' reasoning
-(`bao.policies.teachers.llm`); rewrites that break the grammar or the audit are dropped. Stats (success of the teacher, mean R and U of the kept episodes, the
-turn and length distributions) go beside the data as `<file>.stats.json`.
+(`bao.policies.teachers.llm`); rewrites that break the grammar or the audit are dropped. Stats (success of the
+teacher, mean R and U of the kept episodes, the turn and length distributions) go beside the data as
+`<file>.stats.json`.
 """
 
 from __future__ import annotations
@@ -152,7 +153,8 @@ def build_teacher_data(
     return stats
 
 
-def _annotate(kept: list[Trajectory], tasks: dict[str, Task], config: TeacherDataConfig) -> tuple[list[Trajectory], int]:
+def _annotate(kept: list[Trajectory], tasks: dict[str, Task],
+              config: TeacherDataConfig) -> tuple[list[Trajectory], int]:
     """The LLM-rewritten episodes that still parse and pass the audit, and how many did not."""
     from bao.llm_client.client import ChatClient, ClientConfig
     from bao.policies.teachers.llm import AnnotatorConfig, annotate

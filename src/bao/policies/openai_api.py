@@ -94,7 +94,8 @@ def output_text(answer: dict[str, Any]) -> str:
             arguments: Any = json.loads(call["arguments"])
         except (TypeError, json.JSONDecodeError):
             arguments = call["arguments"]  # kept as written: the parser reports it as invalid
-        blocks.append(f"<tool_call>\n{json.dumps({'name': call['name'], 'arguments': arguments}, ensure_ascii=False)}\n</tool_call>")
+        payload = json.dumps({"name": call["name"], "arguments": arguments}, ensure_ascii=False)
+        blocks.append(f"<tool_call>\n{payload}\n</tool_call>")
     if content and not content.startswith("<think>"):
         content = f"<think>\n{content}\n</think>"
     return "\n".join([content, *blocks] if content else blocks)
@@ -141,4 +142,5 @@ def _single_call(text: str) -> tuple[str, str, str] | None:
         return None
     arguments = call["arguments"]
     reasoning = head.strip().removeprefix("<think>").removesuffix("</think>").strip()
-    return reasoning, call["name"], arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+    return reasoning, call["name"], (arguments if isinstance(arguments, str)
+                                     else json.dumps(arguments, ensure_ascii=False))

@@ -36,7 +36,8 @@ def test_oracle_solves_everything_with_no_more_user_effort_than_the_heuristic(en
 @pytest.mark.parametrize("env_name", available())
 def test_same_seed_same_episodes(env_name):
     tasks = make(env_name).tasks("test")[:3]
-    runs = [run_episodes(lambda: make(env_name), make_agent("random", env_name), [(t, 5) for t in tasks]) for _ in range(2)]
+    runs = [run_episodes(lambda: make(env_name), make_agent("random", env_name), [(t, 5) for t in tasks])
+            for _ in range(2)]
     assert [t.to_dict() for t in runs[0]] == [t.to_dict() for t in runs[1]]
 
 

@@ -39,7 +39,8 @@ def survivors(ctx: Context) -> tuple[list[Entity], set[str]]:
 
 
 def best_question(alive: list[Entity], asked: set[str]) -> tuple[str, float] | None:
-    """The attribute with the largest expected information gain over the survivors (`maybe` counts as its own answer)."""
+    """The attribute with the largest expected information gain over the survivors (`maybe` counts as its
+    own answer)."""
     best = None
     for attribute in knowledge_base().attributes:
         if attribute.id in asked:
@@ -85,7 +86,8 @@ class AnswerNowAgent(Policy):
             return render_tool_call("finish", "")
         match = _KIND.search(ctx.task.prompt[-1]["content"])
         kind = match.group(1).lower() if match else ""
-        pool = [e for e in knowledge_base().entities if kind and kind in e.category.lower()] or list(knowledge_base().entities)
+        pool = ([e for e in knowledge_base().entities if kind and kind in e.category.lower()]
+                or list(knowledge_base().entities))
         return render_tool_call("answer", ctx.rng.choice(pool).title)
 
 

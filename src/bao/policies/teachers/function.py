@@ -59,7 +59,8 @@ class FunctionTeacher(Teacher):
                                                "give up: no candidate rule fits every observation", budget))
         alive = (f"{len(rules)} candidate rules",) if eliminated else ("every candidate rule",)
         if len(votes) == 1 or budget <= 2:
-            value = next(iter(votes)) if len(votes) == 1 else expected if expected in votes else votes.most_common(1)[0][0]
+            value = (next(iter(votes)) if len(votes) == 1
+                     else expected if expected in votes else votes.most_common(1)[0][0])
             plan = (f"answer {format_number(value)}: every candidate rule predicts it for the test case"
                     if len(votes) == 1
                     else f"answer {format_number(value)}: budget nearly spent, best of {len(votes)} predictions")

@@ -28,7 +28,8 @@ def story_plan(story_id: str) -> tuple[Fact, ...]:
     score = 0.0
     pool = [f for f in story.facts if f.answer == "yes"]
     while score < 1.0 - 1e-9 and pool:
-        gains = [(story_score(" ".join(c.statement for c in (*chosen, f)), story)[0], -i, f) for i, f in enumerate(pool)]
+        gains = [(story_score(" ".join(c.statement for c in (*chosen, f)), story)[0], -i, f)
+                 for i, f in enumerate(pool)]
         best_score, _, best = max(gains, key=lambda g: g[:2])
         if best_score <= score:
             break
