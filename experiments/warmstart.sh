@@ -20,7 +20,7 @@ for variant in bao none; do
     for env in "${ENVS[@]}"; do cat "$OUT/data/$env-$variant.jsonl"; done > "$mix"
   fi
   [ -d "$OUT/sft-$variant/final" ] || bao sft --data "$mix" --out "$OUT/sft-$variant" --model smollm2-135m \
-    --lr 2e-4 --epochs 1 --batch-size 1 --grad-accum 4 --save-steps 5 --seed 0
+    --lr 2e-4 --epochs 3 --batch-size 1 --grad-accum 4 --save-steps 5 --seed 0
 done
 
 for run in sft-bao sft-none base; do

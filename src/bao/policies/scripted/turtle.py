@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from functools import lru_cache
 
 from bao.agent.parse import parse_action
 from bao.agent.render import render_tool_call
+from bao.envs.data import per_data_dir
 from bao.envs.turtle import TurtleEnv, criterion_score, stories, story_score
 from bao.policies.base import Context, Policy
 from bao.users.text import tokens
@@ -51,7 +51,7 @@ def _surface_of(prompt: list[dict[str, str]]) -> str:
     return text.split("Try to uncover", 1)[0].replace("Title:", "").replace("Surface:", "").strip()
 
 
-@lru_cache(maxsize=1)
+@per_data_dir
 def _training_questions() -> tuple[tuple[str, str], ...]:
     """(story id, question) for every question of the training sheets, plus the generic bank."""
     out = [("", q) for q in QUESTION_BANK]
@@ -61,7 +61,7 @@ def _training_questions() -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=1)
+@per_data_dir
 def _gains() -> dict[str, dict[str, float]]:
     """For each candidate question, the training stories whose user answers it "Yes", and how much adding the
     question to that story's surface raised its score there.
@@ -91,12 +91,12 @@ def _expected_gain(question: str, story_id: str) -> float:
     return (sum(gains.values()) - gains.get(story_id, 0.0)) / max(n, 1)
 
 
-@lru_cache(maxsize=1)
+@per_data_dir
 def _train_ids() -> frozenset[str]:
     return frozenset(t.id for t in TurtleEnv().tasks("train"))
 
 
-@lru_cache(maxsize=1)
+@per_data_dir
 def _idf() -> dict[str, float]:
     questions = _training_questions()
     df = Counter(t for _, q in questions for t in set(tokens(q)))
