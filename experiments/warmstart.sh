@@ -1,11 +1,12 @@
 #!/bin/bash
 # The issue-6 measurement: base vs SFT(bao behaviors) vs SFT(no behaviors) on function, intention, telepathy.
 # One model per variant is fine-tuned on teacher episodes of the three envs mixed, then each model plays the
-# first 10 test tasks of each env (seed 0, temperature 0.7, top-p 0.9, 256 tokens a turn). Jobs run one at a
-# time: on 2 cores two torch jobs at once only slow each other. Re-running skips finished steps and resumes
-# an interrupted SFT run from its last complete checkpoint.
+# first 10 test tasks of each env (seed 0, temperature 0.7, top-p 0.9, 256 tokens a turn). Training runs
+# alone (two torch jobs of two threads each only slow each other on 2 cores); a model's three evaluations run
+# at once, one thread each. Re-running skips finished steps and resumes an interrupted SFT run from its last
+# complete checkpoint.
 #
-#   experiments/warmstart.sh [OUT_DIR]     (default runs/warmstart; about 3 h on a 2-core CPU)
+#   experiments/warmstart.sh [OUT_DIR]     (default runs/warmstart; about 4 h on a 2-core CPU)
 set -euo pipefail
 OUT=${1:-runs/warmstart}
 ENVS=(function intention telepathy)
@@ -26,8 +27,12 @@ done
 for run in sft-bao sft-none base; do
   model="$OUT/$run/final"
   [ "$run" = base ] && model=smollm2-135m
+  pids=()
   for env in "${ENVS[@]}"; do
-    [ -f "$OUT/eval/$run-$env/metrics.json" ] || bao eval "$env" --policy hf --model "$model" --n 10 --seed 0 \
-      --batch-size 10 --out "$OUT/eval/$run-$env"
+    [ -f "$OUT/eval/$run-$env/metrics.json" ] && continue
+    OMP_NUM_THREADS=1 bao eval "$env" --policy hf --model "$model" --n 10 --seed 0 --batch-size 10 \
+      --out "$OUT/eval/$run-$env" > "$OUT/eval/$run-$env.log" 2>&1 &
+    pids+=($!)
   done
+  for pid in "${pids[@]}"; do wait "$pid"; done  # set -e: a failed evaluation stops the script
 done

@@ -49,6 +49,8 @@ def test_invalid_outputs_say_why():
         '<tool_call>{"name": "interact_with_env", "arguments": {"choice": "answer", "content": "2"}}</tool_call>':
             "more than one",
         "just words": "no tool call",
+        '<tool_call>{"name": "interact_with_env", "arguments": {"choice": "guess", "content": "2"}}</tool_call>':
+            "unknown choice 'guess'",
     }
     for text, reason in cases.items():
         action = parse_action(text)

@@ -55,12 +55,11 @@ def _parse(text: str, action_kind: ActionKind) -> Action:
         gym_string = wire_string(choice, content)
     split = split_prefix(gym_string)
     if split is None:
-        return _invalid(
-            text,
-            reasoning,
-            "no tool call found: call interact_with_env with a choice of action, search or answer",
-            choice=choice,
-        )
+        if call is not None:
+            error = f"unknown choice {choice!r}: the choice must be action, search or answer"
+        else:
+            error = "no tool call found: call interact_with_env with a choice of action, search or answer"
+        return _invalid(text, reasoning, error, choice=choice)
     prefix_choice, rest = split
     kind = action_kind if prefix_choice == "action" else _KIND_OF_CHOICE[prefix_choice]
     if prefix_choice == "finish":
