@@ -21,8 +21,7 @@ setup: $(STAMP)
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
 
-test: setup
-	$(BIN)/ruff check src tests benchmarks
+test: lint
 	$(BIN)/python -m pytest
 
 demo: setup

@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from bao.agent.parse import parse_action
 from bao.agent.render import render_tool_call
 from bao.envs.data import per_data_dir
 from bao.envs.turtle import TurtleEnv, criterion_score, stories, story_score
@@ -128,7 +127,7 @@ class HeuristicAgent(Policy):
     def act(self, ctx: Context) -> str:
         surface = _surface(ctx)
         asked = ctx.questions
-        if any(m["role"] == "assistant" and parse_action(m["content"]).choice == "answer" for m in ctx.messages):
+        if any(choice == "answer" for choice, _, _ in ctx.history):
             return render_tool_call("finish", "", "I told my story; nothing more to add.")
         question = next_question(surface, asked, ctx.task.id) if ctx.turn < ASK_TURNS else None
         if question:
