@@ -129,3 +129,27 @@ def test_mentions_needs_whole_numbers_and_phrases():
     assert not mentions("f(1, 2) = -160", "-16")
     assert not mentions("budget 116", "16")
     assert mentions("The  KIWI fruit", "kiwi")
+
+
+@needs_data
+@pytest.mark.parametrize("env", ["function", "telepathy"])
+def test_answer_turns_plan_with_the_tool_choice_they_call(env):
+    """A plan that said "guess X" before an `answer` call taught a fine-tuned model to call a choice `guess`."""
+    trajectories = evaluate(EvalConfig(env, split="train", n=20), make_teacher(env)).trajectories
+    plans = [(turn.kind, parse_behavior(turn.reasoning).plan) for traj in trajectories for turn in traj.turns]
+    assert any(kind == "answer" for kind, _ in plans)
+    assert all(plan.startswith("answer ") for kind, plan in plans if kind == "answer")
+
+
+@needs_data
+def test_function_teacher_answers_one_of_two_predictions_and_recovers_from_a_wrong_answer():
+    trajectories = evaluate(EvalConfig("function", split="train", n=40), make_teacher("function")).trajectories
+    recovered = 0
+    for traj in trajectories:
+        for before, after in zip(traj.turns, traj.turns[1:]):
+            if before.kind == "answer" and not before.reward:
+                assert "one of 2 predictions" in parse_behavior(before.reasoning).plan
+                assert f"answer {before.content} (wrong)" in parse_behavior(after.reasoning).ruled_out
+                assert after.kind == "answer" and after.content != before.content
+                recovered += after.reward == 1.0
+    assert recovered >= 1

@@ -2,7 +2,10 @@
 
 World knowledge is the scripted heuristic's hypothesis space (the train split's rules plus flat expressions
 over a, b, c, d). The teacher fetches the test case, then queries inputs and drops every candidate rule that
-disagrees with an observed result, and answers once the survivors agree on the test case. It reads the
+disagrees with an observed result, and answers once the survivors agree on the test case. With `GUESS_AT`
+predictions left it answers one at random instead of querying: an answer splits two predictions as well as a
+query does, and a wrong one puts in the data what to do after a wrong answer (answer what is left), a state a
+teacher that never errs never shows and a model fine-tuned on it met with invalid turns. It reads the
 hidden rule for two choices only: among random candidate inputs it queries the one whose *true* result
 leaves the fewest candidates, and when the budget runs out while survivors disagree it answers the value
 the hidden rule gives, if a survivor predicts it. It gives up (and the episode is filtered out of teacher
@@ -30,6 +33,7 @@ from bao.policies.scripted.function import (
 from bao.policies.teachers.base import Move, Teacher
 
 CANDIDATE_QUERIES = 32
+GUESS_AT = 2
 
 
 def _call(inputs: list[float]) -> str:
@@ -58,12 +62,17 @@ class FunctionTeacher(Teacher):
             return Move("finish", "", Behavior(known, (), ruled_out,
                                                "give up: no candidate rule fits every observation", budget))
         alive = (f"{len(rules)} candidate rules",) if eliminated else ("every candidate rule",)
-        if len(votes) == 1 or budget <= 2:
-            value = (next(iter(votes)) if len(votes) == 1
-                     else expected if expected in votes else votes.most_common(1)[0][0])
-            plan = (f"answer {format_number(value)}: every candidate rule predicts it for the test case"
-                    if len(votes) == 1
-                    else f"answer {format_number(value)}: budget nearly spent, best of {len(votes)} predictions")
+        if len(votes) == 1:
+            value = next(iter(votes))
+            plan = f"answer {format_number(value)}: every candidate rule predicts it for the test case"
+            return Move("answer", format_number(value), Behavior(known, alive, ruled_out, plan, budget))
+        if len(votes) <= GUESS_AT:
+            value = ctx.rng.choice(sorted(votes))
+            plan = f"answer {format_number(value)}, one of {len(votes)} predictions: if wrong, the other is left"
+            return Move("answer", format_number(value), Behavior(known, alive, ruled_out, plan, budget))
+        if budget <= 2:
+            value = expected if expected in votes else votes.most_common(1)[0][0]
+            plan = f"answer {format_number(value)}: budget nearly spent, best of {len(votes)} predictions"
             return Move("answer", format_number(value), Behavior(known, alive, ruled_out, plan, budget))
         inputs = self._query(ctx, rules, test_case)
         groups = len({apply_rule(r, inputs) for r in rules})

@@ -5,11 +5,12 @@ consistent with every answer and asks the attribute question with the largest ex
 reads the hidden entity for one choice only: among questions within `NEAR_BEST` of the best gain it takes the
 one whose true answer leaves the fewest candidates. Once at most `GUESS_AT` candidates remain (or no question
 splits them, or the budget runs out) it guesses one of them at random, so the data also shows what to do after
-a wrong guess. Its behavior names attributes by their knowledge-base id, grouped by the user's answer (`yes:
-is_animal, europe; no: is_alive`), a Known list of at most four items (with the category the user gave)
-however many questions were asked (a list that grows by one item a turn taught the model to loop on it), and
-counts candidates instead of listing them, naming one only when it is the last: a list that happens to contain
-the target would tell more than the agent knows.
+a wrong guess; its plan says `answer X`, the tool's own choice (plans that said `guess X` taught the model to
+call a `guess` choice that does not exist). Its behavior names attributes by their knowledge-base id, grouped
+by the user's answer (`yes: is_animal, europe; no: is_alive`), a Known list of at most four items (with the
+category the user gave) however many questions were asked (a list that grows by one item a turn taught the
+model to loop on it), and counts candidates instead of listing them, naming one only when it is the last: a
+list that happens to contain the target would tell more than the agent knows.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class TelepathyTeacher(Teacher):
                 by_answer[answer].append(attribute)
                 alive = [e for e in alive if consistent(e, attribute, answer)]
             elif choice == "answer":
-                wrong.append(f"{content} (wrong guess)")
+                wrong.append(f"{content} (wrong answer)")
                 alive = [e for e in alive if e.title != content]
         told = _TOLD.search(ctx.task.prompt[-1]["content"])
         known = ([f"it is {told.group(1).strip()}"] if told else []) + [
@@ -65,9 +66,9 @@ class TelepathyTeacher(Teacher):
             guess = ctx.rng.choice(alive).title
             if len(alive) == 1:
                 return Move("answer", guess, Behavior(tuple(known), (guess,), ruled_out,
-                                                      f"guess {guess}, the only candidate left", budget))
+                                                      f"answer {guess}, the only candidate left", budget))
             return Move("answer", guess, Behavior(tuple(known), (f"{len(alive)} candidates",), ruled_out,
-                                                  f"guess {guess}, one of {len(alive)} candidates", budget))
+                                                  f"answer {guess}, one of {len(alive)} candidates", budget))
         if not alive:
             return Move("finish", "", Behavior(tuple(known), (), ruled_out, "give up: no candidate fits", budget))
         target = kb.entity(ctx.task.hidden["title"])
