@@ -80,7 +80,10 @@ def test_rank_many_matches_rank_one_by_one(offline_encoder):
         one = matcher.rank(question)
         assert [k for k, _ in many] == [k for k, _ in one]
         assert max(abs(a - b) for (_, a), (_, b) in zip(many, one)) < 1e-5
-    assert matcher.match_many(questions) == [matcher.match(q) for q in questions]
+    # batched encoding pads the shorter question, so scores agree to float error, not bit for bit
+    for many, one in zip(matcher.match_many(questions), [matcher.match(q) for q in questions]):
+        assert many.key == one.key
+        assert many.score == pytest.approx(one.score, abs=1e-5)
 
 
 @needs_model
