@@ -16,6 +16,9 @@ rules (not the size of the space, a constant that would say nothing and could co
 
 from __future__ import annotations
 
+import random
+from collections import Counter
+
 from bao.agent.behaviors import Behavior
 from bao.core.types import Task, Trajectory
 from bao.envs.arithmetic import parse_rule
@@ -40,6 +43,20 @@ def _call(inputs: list[float]) -> str:
     return f"f({', '.join(format_number(x) for x in inputs)})"
 
 
+def _answer(votes: Counter, expected: float, budget: int, rng: random.Random) -> tuple[float, str] | None:
+    """The value to answer and the plan that says why, or None while a query is the better move."""
+    if len(votes) == 1:
+        value = next(iter(votes))
+        return value, f"answer {format_number(value)}: every candidate rule predicts it for the test case"
+    if len(votes) <= GUESS_AT:
+        value = rng.choice(sorted(votes))
+        return value, f"answer {format_number(value)}, one of {len(votes)} predictions: if wrong, the other is left"
+    if budget <= 2:
+        value = expected if expected in votes else votes.most_common(1)[0][0]
+        return value, f"answer {format_number(value)}: budget nearly spent, best of {len(votes)} predictions"
+    return None
+
+
 class FunctionTeacher(Teacher):
     env = "function"
 
@@ -62,17 +79,9 @@ class FunctionTeacher(Teacher):
             return Move("finish", "", Behavior(known, (), ruled_out,
                                                "give up: no candidate rule fits every observation", budget))
         alive = (f"{len(rules)} candidate rules",) if eliminated else ("every candidate rule",)
-        if len(votes) == 1:
-            value = next(iter(votes))
-            plan = f"answer {format_number(value)}: every candidate rule predicts it for the test case"
-            return Move("answer", format_number(value), Behavior(known, alive, ruled_out, plan, budget))
-        if len(votes) <= GUESS_AT:
-            value = ctx.rng.choice(sorted(votes))
-            plan = f"answer {format_number(value)}, one of {len(votes)} predictions: if wrong, the other is left"
-            return Move("answer", format_number(value), Behavior(known, alive, ruled_out, plan, budget))
-        if budget <= 2:
-            value = expected if expected in votes else votes.most_common(1)[0][0]
-            plan = f"answer {format_number(value)}: budget nearly spent, best of {len(votes)} predictions"
+        answer = _answer(votes, expected, budget, ctx.rng)
+        if answer is not None:
+            value, plan = answer
             return Move("answer", format_number(value), Behavior(known, alive, ruled_out, plan, budget))
         inputs = self._query(ctx, rules, test_case)
         groups = len({apply_rule(r, inputs) for r in rules})
