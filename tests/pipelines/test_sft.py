@@ -51,6 +51,13 @@ def test_loss_falls_only_on_the_assistant_turns_and_their_end_token():
     assert [tokenizer.decode(s) for s in spans] == [a + IM_END for a in ASSISTANT]
 
 
+def test_untrained_turns_stay_in_the_context_but_out_of_the_loss():
+    tokenizer = build_tokenizer()
+    row = tokenize_example({**_example(), "untrained_turns": [0]}, tokenizer, max_length=10_000)
+    assert [tokenizer.decode(s) for s in _spans(row["input_ids"], row["labels"])] == [ASSISTANT[1] + IM_END]
+    assert row["input_ids"] == tokenize_example(_example(), tokenizer, max_length=10_000)["input_ids"]
+
+
 def test_piecewise_tokens_spell_the_same_prompt_the_policy_sees():
     tokenizer = build_tokenizer()
     example = _example()

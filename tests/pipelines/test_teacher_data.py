@@ -5,12 +5,14 @@ import pytest
 from bao.agent.parse import parse_action
 from bao.agent.wire import TOOL_SCHEMA
 from bao.envs import make
+from bao.envs.intention import ALREADY_SAID, REDIRECT
 from bao.pipelines.teacher_data import (
     TeacherDataConfig,
     build_teacher_data,
     read_examples,
     stats_path_of,
 )
+from bao.policies.teachers import make_teacher
 from tests.conftest import needs_data
 
 
@@ -30,6 +32,21 @@ def test_builder_keeps_successful_episodes_as_chat_examples_with_stats(tmp_path,
         assert [m["role"] for m in messages[:2]] == ["system", "user"] and messages[-1]["role"] == "assistant"
         assert all(m["role"] == ("assistant" if i % 2 == 0 else "tool") for i, m in enumerate(messages[2:]))
         assert parse_action(messages[-1]["content"]).choice == "answer"
+
+
+@needs_data
+def test_teacher_detours_are_written_as_untrained_turns(tmp_path):
+    out = tmp_path / "intention.parquet"
+    build_teacher_data(TeacherDataConfig(env="intention", out=out, n=20))
+    examples = list(read_examples(out))
+    tasks = {t.id: t for t in make("intention").tasks("train")}
+    teacher = make_teacher("intention")
+    assert any(e["untrained_turns"] for e in examples) and not all(e["untrained_turns"] for e in examples)
+    for example in examples:
+        assert example["untrained_turns"] == list(teacher.detours(tasks[example["task_id"]], example["seed"]))
+        replies = [m["content"] for m in example["messages"] if m["role"] == "tool"]
+        for i in example["untrained_turns"]:
+            assert replies[i] == REDIRECT or replies[i].startswith(ALREADY_SAID)
 
 
 @needs_data

@@ -57,6 +57,7 @@ _CLAUSE = re.compile(r"[?.!;]+|,?\s+(?:and|also)\s+(?=(?:what|which|how|when|whe
                      r"should|could|can|any)\b)", re.IGNORECASE)
 REDIRECT = ("I'm not sure that matters much to me. What I really need is help with the task itself: "
             "could you ask about what I want from it?")
+ALREADY_SAID = "As I said: "  # opens the reply to a question about a detail already settled
 NO_SEARCH = "IntentionGym has no search: ask me a clarifying question with `action`, or end with [finish]."
 _REPLIES = (
     "For {topic}, I'd go with {option}.",
@@ -236,7 +237,7 @@ class IntentionEnv(Env):
         told = new or keys[:1]
         text = " ".join(reply(self.details[k], self.held[k], self.steps + i) for i, k in enumerate(told))
         if not new:
-            text = "As I said: " + text
+            text = ALREADY_SAID + text
         self.remaining = [k for k in self.remaining if k not in new]
         reward = question_reward([self.details[k].importance for k in new], self.multi_detail_penalty,
                                  self.step_penalty) if new else 0.0

@@ -6,8 +6,9 @@ and works with peft's LoRA models. bao adds four things around it:
 - **tokenisation that matches inference**: an example is rendered with `bao.agent.prompt.chat_messages` (the
   tool schema in the system prompt, observations as tool responses) and tokenised piece by piece the way a
   rollout builds its token sequence: each assistant message (its text and the closing `<|im_end|>`) on its own,
-  everything between assistant messages as one prompt piece. Labels are -100 outside assistant pieces, so the
-  loss falls only on what the policy writes;
+  everything between assistant messages as one prompt piece. Labels are -100 outside assistant pieces (the
+  loss falls only on what the policy writes) and on an example's `untrained_turns` (a teacher's deliberate
+  detours, which the data needs as context for the recovery that follows, not as behavior to imitate);
 - **checkpoints that are complete or ignored**: `Trainer` writes a checkpoint folder in place, so a kill while
   saving leaves a partial one. `CompleteMarker` writes `bao-complete` into a checkpoint once `Trainer` has
   finished it (its `on_save` runs after the save), and resuming takes the newest marked checkpoint and deletes
@@ -71,8 +72,11 @@ class SFTConfig:
 
 
 def tokenize_example(example: dict[str, Any], tokenizer: Any, max_length: int) -> dict[str, list[int]]:
-    """`input_ids` and `labels` of one example; labels are -100 except on the assistant's own tokens."""
+    """`input_ids` and `labels` of one example; labels are -100 except on the assistant's own tokens, and on
+    the assistant turns listed in `untrained_turns` (a teacher's deliberate detours, context only)."""
     messages = chat_messages(example["messages"], example.get("tools"))
+    untrained = set(example.get("untrained_turns") or ())
+    turn = 0
     ids: list[int] = []
     labels: list[int] = []
     prompt = ""
@@ -85,7 +89,8 @@ def tokenize_example(example: dict[str, Any], tokenizer: Any, max_length: int) -
     for message in messages:
         if message["role"] == "assistant":
             add(prompt + f"{IM_START}assistant\n", False)
-            add(message["content"] + IM_END, True)
+            add(message["content"] + IM_END, turn not in untrained)
+            turn += 1
             prompt = "\n"
         else:
             prompt += f"{IM_START}{message['role']}\n{message['content']}{IM_END}\n"

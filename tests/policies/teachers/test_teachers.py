@@ -108,6 +108,25 @@ def test_intention_teacher_keeps_one_short_item_per_settled_detail():
 
 
 @needs_data
+def test_intention_teacher_detours_reveal_nothing_and_the_next_turn_recovers():
+    """A detour re-asks a settled detail or asks what the user does not care about; the next turn says so in
+    its plan, keeps Known as it was and asks about a detail still open. Every other question reveals one."""
+    teacher = make_teacher("intention")
+    trajectories = evaluate(EvalConfig("intention", split="train", n=40), teacher).trajectories
+    tasks = {t.id: t for t in make("intention").tasks("train")}
+    detoured = 0
+    for traj in trajectories:
+        detours = teacher.detours(tasks[traj.task_id], traj.seed)
+        detoured += bool(detours)
+        for turn in traj.turns:
+            assert bool(turn.info["revealed"]) == (turn.index not in detours)
+        for i in detours:
+            before, after = parse_behavior(traj.turns[i].reasoning), parse_behavior(traj.turns[i + 1].reasoning)
+            assert after.plan.startswith("that ") and after.known == before.known
+    assert 0 < detoured < len(trajectories)
+
+
+@needs_data
 def test_telepathy_teacher_groups_known_attributes_by_answer():
     """However many questions were asked, Known holds the told category and one item per answer kind, and
     every answered attribute appears once under the answer the user gave."""

@@ -7,16 +7,39 @@ item per detail (not the replies verbatim: a small model trained on a growing li
 to copy them until its token limit), notes questions that turned out not to matter, and plans the next
 question without naming the detail it targets (the question itself, the action, does): the agent does not
 know which details are missing, nor how many.
+
+Some episodes take **detours**, the two mistakes fine-tuned models make most here: re-asking a detail the user
+already settled (the user answers "As I said: ...") and asking about something the user does not care about
+(the user redirects). A detour turn is a deliberate error, so `detours` names it and SFT keeps it in the
+context but out of the loss: the data then shows how to recover from the mistake (Known unchanged, the next
+question aimed at a detail still open) without teaching the mistake itself. Without detours every training
+episode is a clean run, and a model that strays once meets a state it has never seen and loses its format.
 """
 
 from __future__ import annotations
 
+import random
+from functools import lru_cache
+
 from bao.agent.behaviors import Behavior
 from bao.core.types import Task, Trajectory
-from bao.envs.intention import REDIRECT, REPLY_VARIANTS, Detail, hidden_option, reply, task_details
+from bao.envs.intention import (
+    ALREADY_SAID,
+    REDIRECT,
+    REPLY_VARIANTS,
+    Detail,
+    detail_sheet,
+    hidden_option,
+    reply,
+    targeted,
+    task_details,
+)
 from bao.policies.base import Context
-from bao.policies.scripted.intention import exact_question
+from bao.policies.scripted.intention import GENERIC, OFF_TOPIC, exact_question
 from bao.policies.teachers.base import Move, Teacher
+
+DETOUR_RATE = 0.3
+MAX_DETOURS = 2
 
 
 def _item(text: str) -> str:
@@ -31,6 +54,40 @@ def _settled(text: str, details: tuple[Detail, ...], options: dict[str, str]) ->
     return [_item(x) for x in said] or [_item(text)]
 
 
+@lru_cache(maxsize=4096)
+def detour_schedule(task_id: str, seed: int, n_details: int) -> tuple[bool, ...]:
+    """For each turn of the episode, whether it is a detour. A detour needs a settled detail to re-ask and
+    must come before the last detail is asked (that question ends the episode)."""
+    rng = random.Random(f"detour:{seed}:{task_id}")
+    schedule: list[bool] = []
+    asked = 0
+    while asked < n_details:
+        detour = 0 < asked and sum(schedule) < MAX_DETOURS and rng.random() < DETOUR_RATE
+        schedule.append(detour)
+        asked += not detour
+    return tuple(schedule)
+
+
+def _detour_question(task: str, details: tuple[Detail, ...], settled: Detail, rng: random.Random) -> str:
+    """The re-asked question of a settled detail, or a plausible question no detail of this task answers."""
+    sheet = detail_sheet(task, details)
+    off_target = [q for q in (*GENERIC.values(), *OFF_TOPIC) if not targeted(sheet, q)[0]]
+    if off_target and rng.random() < 0.5:
+        return rng.choice(off_target)
+    return exact_question(task, details, settled)
+
+
+def _plan(turns: list[tuple[str, str]]) -> str:
+    if not turns:
+        return "ask about the most important detail the request leaves open"
+    last = turns[-1][1]
+    if last == REDIRECT:
+        return "that did not matter to the user; ask about a detail the request leaves open"
+    if last.startswith(ALREADY_SAID):
+        return "that detail was settled already; ask about one not settled yet"
+    return "ask about the next detail the request leaves open"
+
+
 class IntentionTeacher(Teacher):
     env = "intention"
 
@@ -42,12 +99,20 @@ class IntentionTeacher(Teacher):
         known = tuple(dict.fromkeys(x for _, text in turns if text != REDIRECT
                                     for x in _settled(text, details, options)))
         ruled_out = tuple(f"{_item(question)} (did not matter)" for question, reply in turns if reply == REDIRECT)
-        detail = ordered[min(ctx.turn, len(ordered) - 1)]
-        question = exact_question(ctx.task.hidden["task"], details, detail)
-        plan = "ask about the most important detail the request leaves open" if not turns else \
-            "ask about the next detail the request leaves open"
+        schedule = detour_schedule(ctx.task.id, ctx.seed, len(details))
+        asked = schedule[:ctx.turn].count(False)
+        task = ctx.task.hidden["task"]
+        if ctx.turn < len(schedule) and schedule[ctx.turn]:
+            rng = random.Random(f"detour:{ctx.seed}:{ctx.task.id}:{ctx.turn}")
+            question = _detour_question(task, details, ordered[asked - 1], rng)
+        else:
+            question = exact_question(task, details, ordered[min(asked, len(ordered) - 1)])
         return Move("action", question, Behavior(known, ("details the user has not stated yet",), ruled_out,
-                                                 plan, self.budget(ctx)))
+                                                 _plan(turns), self.budget(ctx)))
+
+    def detours(self, task: Task, seed: int) -> tuple[int, ...]:
+        schedule = detour_schedule(task.id, seed, len(task_details(task)))
+        return tuple(i for i, detour in enumerate(schedule) if detour)
 
     @staticmethod
     def secrets(task: Task, traj: Trajectory, turn: int) -> list[str]:
