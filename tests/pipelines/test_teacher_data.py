@@ -5,14 +5,14 @@ import pytest
 from bao.agent.parse import parse_action
 from bao.agent.wire import TOOL_SCHEMA
 from bao.envs import make
-from bao.envs.intention import ALREADY_SAID, REDIRECT
+from bao.envs.intention import ALREADY_SAID, REDIRECT, task_details
 from bao.pipelines.teacher_data import (
     TeacherDataConfig,
     build_teacher_data,
     read_examples,
     stats_path_of,
 )
-from bao.policies.teachers import make_teacher
+from bao.policies.teachers.intention import detour_schedule
 from tests.conftest import needs_data
 
 
@@ -40,10 +40,10 @@ def test_teacher_detours_are_written_as_untrained_turns(tmp_path):
     build_teacher_data(TeacherDataConfig(env="intention", out=out, n=20))
     examples = list(read_examples(out))
     tasks = {t.id: t for t in make("intention").tasks("train")}
-    teacher = make_teacher("intention")
     assert any(e["untrained_turns"] for e in examples) and not all(e["untrained_turns"] for e in examples)
     for example in examples:
-        assert example["untrained_turns"] == list(teacher.detours(tasks[example["task_id"]], example["seed"]))
+        schedule = detour_schedule(example["task_id"], example["seed"], len(task_details(tasks[example["task_id"]])))
+        assert example["untrained_turns"] == [i for i, detour in enumerate(schedule) if detour]
         replies = [m["content"] for m in example["messages"] if m["role"] == "tool"]
         for i in example["untrained_turns"]:
             assert replies[i] == REDIRECT or replies[i].startswith(ALREADY_SAID)

@@ -3,7 +3,8 @@
 One example is one episode in the chat format SFT reads: `messages` (the task's system prompt and first user
 message, then each assistant turn and the environment's reply as a `tool` message, ending on the last
 assistant turn), `tools` (the tool schema the prompt renderer puts into the system prompt, exactly as at
-inference) and `untrained_turns` (the teacher's deliberate detours, which SFT keeps out of the loss). Only episodes that solved the task are kept, and none whose reasoning fails the no-cheating audit
+inference) and `untrained_turns` (the teacher's deliberate detours, which SFT keeps out of the loss). Only
+episodes that solved the task are kept, and none whose reasoning fails the no-cheating audit
 (`bao.policies.teachers.audit`). With an annotator endpoint, an LLM rewrites the kept episodes' reasoning
 (`bao.policies.teachers.llm`); rewrites that break the grammar or the audit are dropped. Stats (success of the
 teacher, mean R and U of the kept episodes, the turn and length distributions) go beside the data as
@@ -130,7 +131,7 @@ def build_teacher_data(
     annotation_failed = 0
     if config.annotator_url:
         kept, annotation_failed = _annotate(kept, by_id, config)
-    examples = [to_example(t, config.behaviors, teacher.detours(by_id[t.task_id], t.seed)) for t in kept]
+    examples = [to_example(t, config.behaviors, teacher.detours(by_id[t.task_id], t)) for t in kept]
     write_examples(config.out, examples)
     stats = TeacherDataStats(
         env=config.env,

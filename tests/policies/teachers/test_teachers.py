@@ -116,7 +116,7 @@ def test_intention_teacher_detours_reveal_nothing_and_the_next_turn_recovers():
     tasks = {t.id: t for t in make("intention").tasks("train")}
     detoured = 0
     for traj in trajectories:
-        detours = teacher.detours(tasks[traj.task_id], traj.seed)
+        detours = teacher.detours(tasks[traj.task_id], traj)
         detoured += bool(detours)
         for turn in traj.turns:
             assert bool(turn.info["revealed"]) == (turn.index not in detours)
@@ -161,14 +161,22 @@ def test_answer_turns_plan_with_the_tool_choice_they_call(env):
 
 
 @needs_data
-def test_function_teacher_answers_one_of_two_predictions_and_recovers_from_a_wrong_answer():
-    trajectories = evaluate(EvalConfig("function", split="train", n=40), make_teacher("function")).trajectories
-    recovered = 0
+def test_function_teacher_errs_only_on_a_detour_or_between_two_predictions_and_recovers():
+    """A wrong answer is either the detour (the first answer, kept out of SFT's loss) or one of two surviving
+    predictions; the next turn lists it as wrong and answers a different value."""
+    teacher = make_teacher("function")
+    trajectories = evaluate(EvalConfig("function", split="train", n=40), teacher).trajectories
+    tasks = {t.id: t for t in make("function").tasks("train")}
+    recovered, detoured = 0, 0
     for traj in trajectories:
+        detours = teacher.detours(tasks[traj.task_id], traj)
+        detoured += bool(detours)
         for before, after in zip(traj.turns, traj.turns[1:]):
             if before.kind == "answer" and not before.reward:
-                assert "one of 2 predictions" in parse_behavior(before.reasoning).plan
+                plan = parse_behavior(before.reasoning).plan
+                assert "one of 2 predictions" in plan or (before.index in detours and "best guess" in plan)
                 assert f"answer {before.content} (wrong)" in parse_behavior(after.reasoning).ruled_out
                 assert after.kind == "answer" and after.content != before.content
                 recovered += after.reward == 1.0
-    assert recovered >= 1
+        assert all(traj.turns[i].kind == "answer" and not traj.turns[i].reward for i in detours)
+    assert recovered >= 1 and 0 < detoured < len(trajectories)

@@ -51,9 +51,9 @@ class Teacher(Policy):
         reasoning = render_behavior(move.behavior) if self.behaviors == "bao" else ""
         return render_tool_call(move.choice, move.content, reasoning)
 
-    def detours(self, task: Task, seed: int) -> tuple[int, ...]:
-        """Turns (0-based) of the episode on `(task, seed)` where the teacher errs on purpose to show a recovery;
-        SFT keeps them in the context but out of the loss. None by default."""
+    def detours(self, task: Task, traj: Trajectory) -> tuple[int, ...]:
+        """Turns (0-based) of the teacher's episode `traj` where it erred on purpose to show a recovery; SFT
+        keeps them in the context but out of the loss. None by default."""
         return ()
 
     @abstractmethod

@@ -9,7 +9,11 @@ teacher that never errs never shows and a model fine-tuned on it met with invali
 hidden rule for two choices only: among random candidate inputs it queries the one whose *true* result
 leaves the fewest candidates, and when the budget runs out while survivors disagree it answers the value
 the hidden rule gives, if a survivor predicts it. It gives up (and the episode is filtered out of teacher
-data) when the hidden rule lies outside the hypothesis space. Its behavior never writes a rule or a
+data) when the hidden rule lies outside the hypothesis space. In half of the episodes its first answer is a
+**detour**: a near miss, answered on purpose, the mistake a fine-tuned model makes most (it cannot run the
+elimination, so it answers a made-up number). SFT keeps that turn out of the loss (see
+`bao.policies.teachers.intention`), and the data shows the turn after a wrong answer: the answer listed as
+wrong, and a different value answered. Its behavior never writes a rule or a
 prediction for the test case before the turn that answers it, and counts only eliminated and surviving
 rules (not the size of the space, a constant that would say nothing and could collide with a result).
 """
@@ -37,6 +41,8 @@ from bao.policies.teachers.base import Move, Teacher
 
 CANDIDATE_QUERIES = 32
 GUESS_AT = 2
+DETOUR_RATE = 0.5
+DETOUR_MIN_BUDGET = 4  # a detour never spends one of the last turns the episode needs to answer right
 
 
 def _call(inputs: list[float]) -> str:
@@ -55,6 +61,16 @@ def _answer(votes: Counter, expected: float, budget: int, rng: random.Random) ->
         value = expected if expected in votes else votes.most_common(1)[0][0]
         return value, f"answer {format_number(value)}: budget nearly spent, best of {len(votes)} predictions"
     return None
+
+
+def _detour_episode(task: Task, seed: int) -> bool:
+    return random.Random(f"detour:{seed}:{task.id}").random() < DETOUR_RATE
+
+
+def _near_miss(value: float, votes: Counter, rng: random.Random) -> float:
+    """A wrong answer close to `value` that no surviving rule predicts."""
+    misses = [value + d for d in (-2, -1, 1, 2) if value + d not in votes]
+    return rng.choice(misses)
 
 
 class FunctionTeacher(Teacher):
@@ -82,6 +98,9 @@ class FunctionTeacher(Teacher):
         answer = _answer(votes, expected, budget, ctx.rng)
         if answer is not None:
             value, plan = answer
+            if not wrong and budget >= DETOUR_MIN_BUDGET and _detour_episode(ctx.task, ctx.seed):
+                value = _near_miss(value, votes, random.Random(f"detour:{ctx.seed}:{ctx.task.id}:{ctx.turn}"))
+                plan = f"answer {format_number(value)}: my best guess for the test case"
             return Move("answer", format_number(value), Behavior(known, alive, ruled_out, plan, budget))
         inputs = self._query(ctx, rules, test_case)
         groups = len({apply_rule(r, inputs) for r in rules})
@@ -103,6 +122,12 @@ class FunctionTeacher(Teacher):
             return left, -len({apply_rule(r, inputs) for r in rules})
 
         return min(candidates, key=score)
+
+    def detours(self, task: Task, traj: Trajectory) -> tuple[int, ...]:
+        first = next((t.index for t in traj.turns if t.kind == "answer"), None)
+        if first is None or self.max_turns - first < DETOUR_MIN_BUDGET or not _detour_episode(task, traj.seed):
+            return ()
+        return (first,)
 
     @staticmethod
     def secrets(task: Task, traj: Trajectory, turn: int) -> list[str]:

@@ -110,8 +110,8 @@ class IntentionTeacher(Teacher):
         return Move("action", question, Behavior(known, ("details the user has not stated yet",), ruled_out,
                                                  _plan(turns), self.budget(ctx)))
 
-    def detours(self, task: Task, seed: int) -> tuple[int, ...]:
-        schedule = detour_schedule(task.id, seed, len(task_details(task)))
+    def detours(self, task: Task, traj: Trajectory) -> tuple[int, ...]:
+        schedule = detour_schedule(task.id, traj.seed, len(task_details(task)))
         return tuple(i for i, detour in enumerate(schedule) if detour)
 
     @staticmethod
