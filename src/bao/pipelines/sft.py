@@ -72,8 +72,9 @@ class SFTConfig:
 
 
 def tokenize_example(example: dict[str, Any], tokenizer: Any, max_length: int) -> dict[str, list[int]]:
-    """`input_ids` and `labels` of one example; labels are -100 except on the assistant's own tokens, and on
-    the assistant turns listed in `untrained_turns` (a teacher's deliberate detours, context only)."""
+    """`input_ids` and `labels` of one example; labels are -100 except on the assistant's own tokens, and
+    stay -100 on the assistant turns listed in `untrained_turns` (a teacher's deliberate detours, context
+    only)."""
     messages = chat_messages(example["messages"], example.get("tools"))
     untrained = set(example.get("untrained_turns") or ())
     turn = 0

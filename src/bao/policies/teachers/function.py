@@ -9,13 +9,14 @@ teacher that never errs never shows and a model fine-tuned on it met with invali
 hidden rule for two choices only: among random candidate inputs it queries the one whose *true* result
 leaves the fewest candidates, and when the budget runs out while survivors disagree it answers the value
 the hidden rule gives, if a survivor predicts it. It gives up (and the episode is filtered out of teacher
-data) when the hidden rule lies outside the hypothesis space. In half of the episodes its first answer is a
-**detour**: a near miss, answered on purpose, the mistake a fine-tuned model makes most (it cannot run the
-elimination, so it answers a made-up number). SFT keeps that turn out of the loss (see
-`bao.policies.teachers.intention`), and the data shows the turn after a wrong answer: the answer listed as
-wrong, and a different value answered. Its behavior never writes a rule or a
+data) when the hidden rule lies outside the hypothesis space. Its behavior never writes a rule or a
 prediction for the test case before the turn that answers it, and counts only eliminated and surviving
 rules (not the size of the space, a constant that would say nothing and could collide with a result).
+
+In half of the episodes its first answer is a **detour**: a near miss, answered on purpose, the mistake a
+fine-tuned model makes most (it cannot run the elimination, so it answers a made-up number). SFT keeps that
+turn out of the loss (see `bao.policies.teachers.intention`), and the data shows the turn after a wrong
+answer: the answer listed as wrong, and a different value answered.
 """
 
 from __future__ import annotations
