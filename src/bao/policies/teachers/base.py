@@ -10,6 +10,7 @@ ablation BAO compares against.
 
 from __future__ import annotations
 
+import random
 from abc import abstractmethod
 from dataclasses import dataclass
 
@@ -19,6 +20,12 @@ from bao.core.types import Task, Trajectory
 from bao.policies.base import Context, Policy
 
 BEHAVIOR_MODES = ("bao", "none")
+
+
+def detour_rng(task_id: str, seed: int, *turn: int) -> random.Random:
+    """The RNG of a teacher's detours in one episode (with a turn: of that turn's detour), apart from the
+    episode's own `ctx.rng`, so that deciding on a detour does not shift the teacher's other random draws."""
+    return random.Random(":".join(map(str, ("detour", seed, task_id, *turn))))
 
 
 @dataclass(frozen=True)

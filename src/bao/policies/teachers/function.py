@@ -38,7 +38,7 @@ from bao.policies.scripted.function import (
     test_case_of,
     wrong_answers,
 )
-from bao.policies.teachers.base import Move, Teacher
+from bao.policies.teachers.base import Move, Teacher, detour_rng
 
 CANDIDATE_QUERIES = 32
 GUESS_AT = 2
@@ -62,10 +62,6 @@ def _answer(votes: Counter, expected: float, budget: int, rng: random.Random) ->
         value = expected if expected in votes else votes.most_common(1)[0][0]
         return value, f"answer {format_number(value)}: budget nearly spent, best of {len(votes)} predictions"
     return None
-
-
-def _detour_episode(task: Task, seed: int) -> bool:
-    return random.Random(f"detour:{seed}:{task.id}").random() < DETOUR_RATE
 
 
 def _near_miss(value: float, votes: Counter, rng: random.Random) -> float:
@@ -99,8 +95,8 @@ class FunctionTeacher(Teacher):
         answer = _answer(votes, expected, budget, ctx.rng)
         if answer is not None:
             value, plan = answer
-            if not wrong and budget >= DETOUR_MIN_BUDGET and _detour_episode(ctx.task, ctx.seed):
-                value = _near_miss(value, votes, random.Random(f"detour:{ctx.seed}:{ctx.task.id}:{ctx.turn}"))
+            if not wrong and self._detour_at(ctx.task, ctx.seed, ctx.turn):
+                value = _near_miss(value, votes, detour_rng(ctx.task.id, ctx.seed, ctx.turn))
                 plan = f"answer {format_number(value)}: my best guess for the test case"
             return Move("answer", format_number(value), Behavior(known, alive, ruled_out, plan, budget))
         inputs = self._query(ctx, rules, test_case)
@@ -124,11 +120,14 @@ class FunctionTeacher(Teacher):
 
         return min(candidates, key=score)
 
+    def _detour_at(self, task: Task, seed: int, turn: int) -> bool:
+        """Whether the episode's first answer, due at `turn`, is a detour (`move` errs there, `detours`
+        reports it)."""
+        return self.max_turns - turn >= DETOUR_MIN_BUDGET and detour_rng(task.id, seed).random() < DETOUR_RATE
+
     def detours(self, task: Task, traj: Trajectory) -> tuple[int, ...]:
         first = next((t.index for t in traj.turns if t.kind == "answer"), None)
-        if first is None or self.max_turns - first < DETOUR_MIN_BUDGET or not _detour_episode(task, traj.seed):
-            return ()
-        return (first,)
+        return (first,) if first is not None and self._detour_at(task, traj.seed, first) else ()
 
     @staticmethod
     def secrets(task: Task, traj: Trajectory, turn: int) -> list[str]:

@@ -36,7 +36,7 @@ from bao.envs.intention import (
 )
 from bao.policies.base import Context
 from bao.policies.scripted.intention import GENERIC, OFF_TOPIC, exact_question
-from bao.policies.teachers.base import Move, Teacher
+from bao.policies.teachers.base import Move, Teacher, detour_rng
 
 DETOUR_RATE = 0.3
 MAX_DETOURS = 2
@@ -58,7 +58,7 @@ def _settled(text: str, details: tuple[Detail, ...], options: dict[str, str]) ->
 def detour_schedule(task_id: str, seed: int, n_details: int) -> tuple[bool, ...]:
     """For each turn of the episode, whether it is a detour. A detour needs a settled detail to re-ask and
     must come before the last detail is asked (that question ends the episode)."""
-    rng = random.Random(f"detour:{seed}:{task_id}")
+    rng = detour_rng(task_id, seed)
     schedule: list[bool] = []
     asked = 0
     while asked < n_details:
@@ -103,8 +103,8 @@ class IntentionTeacher(Teacher):
         asked = schedule[:ctx.turn].count(False)
         task = ctx.task.hidden["task"]
         if ctx.turn < len(schedule) and schedule[ctx.turn]:
-            rng = random.Random(f"detour:{ctx.seed}:{ctx.task.id}:{ctx.turn}")
-            question = _detour_question(task, details, ordered[asked - 1], rng)
+            question = _detour_question(task, details, ordered[asked - 1],
+                                        detour_rng(ctx.task.id, ctx.seed, ctx.turn))
         else:
             question = exact_question(task, details, ordered[min(asked, len(ordered) - 1)])
         return Move("action", question, Behavior(known, ("details the user has not stated yet",), ruled_out,
