@@ -8,14 +8,20 @@ from bao.envs.travel_tasks import preferences_of
 from bao.pipelines.evaluate import EvalConfig, evaluate
 from bao.policies.teachers import available, make_teacher
 from bao.policies.teachers.audit import find_leaks, mentions
+from bao.policies.teachers.base import BROKEN_CHARS
 from bao.policies.teachers.travel import preference_item
 from tests.conftest import needs_data
 
 N_TASKS = {"function": 40, "intention": 40, "telepathy": 60, "travel": 40, "turtle": 40}
 
 
+def played(traj: Trajectory) -> list[Turn]:
+    """The turns a teacher wrote in the grammar: all but its broken one."""
+    return [turn for turn in traj.turns if turn.kind != "invalid"]
+
+
 @pytest.fixture(scope="module", params=available())
-def played(request):
+def episodes(request):
     """Teacher episodes on both splits of every env: (env, trajectories, tasks by id)."""
     env = request.param
     trajectories, tasks = [], {}
@@ -27,25 +33,46 @@ def played(request):
 
 
 @needs_data
-def test_teacher_reasoning_never_states_hidden_facts_before_they_are_told(played):
-    _, trajectories, tasks = played
+def test_teacher_reasoning_never_states_hidden_facts_before_they_are_told(episodes):
+    _, trajectories, tasks = episodes
     leaks = [leak for traj in trajectories for leak in find_leaks(traj, tasks[traj.task_id])]
     assert leaks == []
 
 
 @needs_data
-def test_teachers_solve_most_train_tasks(played):
-    _, trajectories, tasks = played
+def test_teachers_solve_most_train_tasks(episodes):
+    _, trajectories, tasks = episodes
     train = [t for t in trajectories if tasks[t.task_id].split == "train"]
     assert sum(t.success for t in train) / len(train) >= 0.85
 
 
 @needs_data
-def test_every_bao_turn_follows_the_grammar_with_the_true_budget(played):
-    _, trajectories, _ = played
+def test_every_bao_turn_follows_the_grammar_with_the_true_budget(episodes):
+    _, trajectories, _ = episodes
     for traj in trajectories:
-        for turn in traj.turns:
+        for turn in played(traj):
             assert parse_behavior(turn.reasoning).budget == 16 - turn.index
+
+
+@needs_data
+def test_a_broken_turn_loops_to_the_token_limit_and_the_next_turn_is_clean(episodes):
+    """Some episodes break one turn the way fine-tuned models do (a Known item repeated until the turn is
+    cut, `<think>` never closed); it is a detour, and the turn after it is written in the grammar."""
+    env, trajectories, tasks = episodes
+    teacher = make_teacher(env)
+    broken = 0
+    for traj in trajectories:
+        invalid = [t for t in traj.turns if t.kind == "invalid"]
+        assert [t.index for t in invalid] in ([], [teacher.broken_turn(traj.task_id, traj.seed)])
+        for turn in invalid:
+            broken += 1
+            assert turn.error == "the <think> block is not closed" and len(turn.output) == BROKEN_CHARS
+            known = turn.output.removeprefix("<think>\nKnown: ").split("; ")
+            assert len(known) > 5 and len(set(known[-5:-1])) == 1
+            assert turn.index in teacher.detours(tasks[traj.task_id], traj)
+            if turn.index + 1 < traj.n_turns:
+                assert parse_action(traj.turns[turn.index + 1].output).valid
+    assert 0 < broken < 0.5 * len(trajectories)
 
 
 @needs_data
@@ -55,7 +82,7 @@ def test_none_variant_makes_the_same_moves_without_reasoning(env):
     bao = evaluate(config, make_teacher(env, "bao")).trajectories
     none = evaluate(config, make_teacher(env, "none")).trajectories
     for a, b in zip(bao, none):
-        assert [(t.kind, t.content) for t in a.turns] == [(t.kind, t.content) for t in b.turns]
+        assert [(t.kind, t.content) for t in played(a)] == [(t.kind, t.content) for t in b.turns]
         assert all(t.reasoning == "" and parse_action(t.output).valid for t in b.turns)
 
 
@@ -101,7 +128,7 @@ def test_intention_teacher_keeps_one_short_item_per_settled_detail():
     on a growing list of whole reply sentences copies them until its token limit)."""
     trajectories = evaluate(EvalConfig("intention", split="train", n=40), make_teacher("intention")).trajectories
     for traj in trajectories:
-        for turn in traj.turns:
+        for turn in played(traj):
             known = parse_behavior(turn.reasoning).known
             told = sum(len(t.info["revealed"]) for t in traj.turns[: turn.index])
             assert len(known) == told and all(": " in item and "question" not in item.lower() for item in known)
@@ -109,8 +136,9 @@ def test_intention_teacher_keeps_one_short_item_per_settled_detail():
 
 @needs_data
 def test_intention_teacher_detours_reveal_nothing_and_the_next_turn_recovers():
-    """A detour re-asks a settled detail or asks what the user does not care about; the next turn says so in
-    its plan, keeps Known as it was and asks about a detail still open. Every other question reveals one."""
+    """A mistake re-asks a settled detail or asks what the user does not care about; the next turn written in
+    the grammar says so in its plan, keeps Known as it was and asks about a detail still open. Every other
+    question reveals one."""
     teacher = make_teacher("intention")
     trajectories = evaluate(EvalConfig("intention", split="train", n=40), teacher).trajectories
     tasks = {t.id: t for t in make("intention").tasks("train")}
@@ -120,8 +148,11 @@ def test_intention_teacher_detours_reveal_nothing_and_the_next_turn_recovers():
         detoured += bool(detours)
         for turn in traj.turns:
             assert bool(turn.info["revealed"]) == (turn.index not in detours)
-        for i in detours:
-            before, after = parse_behavior(traj.turns[i].reasoning), parse_behavior(traj.turns[i + 1].reasoning)
+        turns = played(traj)
+        for before, after in zip(turns, turns[1:]):
+            if before.index not in teacher.mistakes(tasks[traj.task_id], traj):
+                continue
+            before, after = parse_behavior(before.reasoning), parse_behavior(after.reasoning)
             assert after.plan.startswith("that ") and after.known == before.known
     assert 0 < detoured < len(trajectories)
 
@@ -134,7 +165,7 @@ def test_telepathy_teacher_groups_known_attributes_by_answer():
     last = max((t.turns[-1] for t in trajectories), key=lambda turn: turn.index)
     assert last.index >= 5
     for traj in trajectories:
-        for turn in traj.turns:
+        for turn in played(traj):
             known = parse_behavior(turn.reasoning).known
             groups = dict(item.split(": ", 1) for item in known if not item.startswith("it is "))
             assert len(known) <= 4 and set(groups) <= {"yes", "no", "maybe"}
@@ -155,7 +186,7 @@ def test_mentions_needs_whole_numbers_and_phrases():
 def test_answer_turns_plan_with_the_tool_choice_they_call(env):
     """A plan that said "guess X" before an `answer` call taught a fine-tuned model to call a choice `guess`."""
     trajectories = evaluate(EvalConfig(env, split="train", n=20), make_teacher(env)).trajectories
-    plans = [(turn.kind, parse_behavior(turn.reasoning).plan) for traj in trajectories for turn in traj.turns]
+    plans = [(turn.kind, parse_behavior(turn.reasoning).plan) for traj in trajectories for turn in played(traj)]
     assert any(kind == "answer" for kind, _ in plans)
     assert all(plan.startswith("answer ") for kind, plan in plans if kind == "answer")
 
@@ -169,9 +200,10 @@ def test_function_teacher_errs_only_on_a_detour_or_between_two_predictions_and_r
     tasks = {t.id: t for t in make("function").tasks("train")}
     recovered, detoured = 0, 0
     for traj in trajectories:
-        detours = teacher.detours(tasks[traj.task_id], traj)
+        detours = teacher.mistakes(tasks[traj.task_id], traj)
         detoured += bool(detours)
-        for before, after in zip(traj.turns, traj.turns[1:]):
+        turns = played(traj)
+        for before, after in zip(turns, turns[1:]):
             if before.kind == "answer" and not before.reward:
                 plan = parse_behavior(before.reasoning).plan
                 assert "one of 2 predictions" in plan or (before.index in detours and "best guess" in plan)

@@ -6,26 +6,49 @@ conversation told it, plus public world knowledge (the knowledge bases and train
 heuristic may use). `bao.policies.teachers.audit` checks that promise on generated trajectories, using the
 `secrets` each teacher declares. With `behaviors="none"` the same moves are written without reasoning: the
 ablation BAO compares against.
+
+Teachers also err on purpose (**detours**), so that the data shows how to recover from the states a fine-tuned
+model reaches by its own mistakes; SFT keeps a detour turn in the context and out of the loss. Every teacher
+with reasoning **breaks** one turn in some episodes: it writes the failure fine-tuned models show most, a
+Known list that repeats its last item until the token limit cuts the turn, so `<think>` never closes and the
+environment answers with a format error. In evaluation, a model that wrote one such turn copied it in every
+turn after (11 of 11 invalid function turns, 20 of 20 intention turns came in such runs): the turn after a
+broken one, written clean, is the recovery the data lacked. Each teacher may add detours of its own
+(`mistakes`).
 """
 
 from __future__ import annotations
 
 import random
 from abc import abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from bao.agent.behaviors import Behavior, render_behavior
+from bao.agent.behaviors import SEPARATOR, Behavior, render_behavior
 from bao.agent.render import render_tool_call
 from bao.core.types import Task, Trajectory
 from bao.policies.base import Context, Policy
 
 BEHAVIOR_MODES = ("bao", "none")
+BROKEN_RATE = 0.3
+BROKEN_TURNS = (1, 4)  # the turn broken is drawn from these (inclusive): Known has items by then
+BROKEN_CHARS = 1000  # about the 256 tokens a turn of evaluation may write (measured: 666 to 1,351 characters)
 
 
-def detour_rng(task_id: str, seed: int, *turn: int) -> random.Random:
-    """The RNG of a teacher's detours in one episode (with a turn: of that turn's detour), apart from the
+def detour_rng(task_id: str, seed: int, *key: int | str) -> random.Random:
+    """The RNG of a teacher's detours in one episode (with a key: of that turn's detour), apart from the
     episode's own `ctx.rng`, so that deciding on a detour does not shift the teacher's other random draws."""
-    return random.Random(":".join(map(str, ("detour", seed, task_id, *turn))))
+    return random.Random(":".join(map(str, ("detour", seed, task_id, *key))))
+
+
+def broken_text(reasoning: str) -> str:
+    """A turn that loses the format the way fine-tuned models do: the first line of `reasoning` with its last
+    item repeated until the turn is cut at `BROKEN_CHARS`, without `</think>` or a tool call."""
+    line = reasoning.split("\n", 1)[0]
+    item = line.split(": ", 1)[-1].rsplit(SEPARATOR, 1)[-1]
+    text = f"<think>\n{line}"
+    while len(text) < BROKEN_CHARS:
+        text += SEPARATOR + item
+    return text[:BROKEN_CHARS]
 
 
 @dataclass(frozen=True)
@@ -53,14 +76,39 @@ class Teacher(Policy):
         """Turns left, counting the one being planned."""
         return self.max_turns - ctx.turn
 
+    def broken_turn(self, task_id: str, seed: int) -> int | None:
+        """The turn (0-based) this teacher breaks in the episode, or None (always None without reasoning:
+        the failure is a `<think>` that never closes)."""
+        rng = detour_rng(task_id, seed, "broken")
+        if self.behaviors != "bao" or rng.random() >= BROKEN_RATE:
+            return None
+        return rng.randint(*BROKEN_TURNS)
+
+    def played(self, ctx: Context) -> int:
+        """Turns played so far, not counting a broken one: the turn index of the teacher's own plan."""
+        broken = self.broken_turn(ctx.task.id, ctx.seed)
+        return ctx.turn - (broken is not None and broken < ctx.turn)
+
     def act(self, ctx: Context) -> str:
+        if ctx.turn == self.broken_turn(ctx.task.id, ctx.seed):
+            # On a copy of the episode's RNG: the turn after plays the move this one broke, and the episode
+            # makes the same moves as without the break (what the `none` ablation plays).
+            rng = random.Random()
+            rng.setstate(ctx.rng.getstate())
+            return broken_text(render_behavior(self.move(replace(ctx, rng=rng)).behavior))
         move = self.move(ctx)
         reasoning = render_behavior(move.behavior) if self.behaviors == "bao" else ""
         return render_tool_call(move.choice, move.content, reasoning)
 
     def detours(self, task: Task, traj: Trajectory) -> tuple[int, ...]:
-        """Turns (0-based) of the teacher's episode `traj` where it erred on purpose to show a recovery; SFT
-        keeps them in the context but out of the loss. None by default."""
+        """Turns (0-based) of the teacher's episode `traj` where it erred on purpose to show a recovery: its
+        broken turn (the only invalid turn a teacher writes) and its `mistakes`. SFT keeps them in the
+        context but out of the loss."""
+        broken = {t.index for t in traj.turns if t.kind == "invalid"}
+        return tuple(sorted(broken | set(self.mistakes(task, traj))))
+
+    def mistakes(self, task: Task, traj: Trajectory) -> tuple[int, ...]:
+        """The turns of `traj` where this teacher chose a wrong action on purpose. None by default."""
         return ()
 
     @abstractmethod

@@ -96,7 +96,7 @@ class FunctionTeacher(Teacher):
         if answer is not None:
             value, plan = answer
             if not wrong and self._detour_at(ctx.task, ctx.seed, ctx.turn):
-                value = _near_miss(value, votes, detour_rng(ctx.task.id, ctx.seed, ctx.turn))
+                value = _near_miss(value, votes, detour_rng(ctx.task.id, ctx.seed, self.played(ctx)))
                 plan = f"answer {format_number(value)}: my best guess for the test case"
             return Move("answer", format_number(value), Behavior(known, alive, ruled_out, plan, budget))
         inputs = self._query(ctx, rules, test_case)
@@ -121,11 +121,11 @@ class FunctionTeacher(Teacher):
         return min(candidates, key=score)
 
     def _detour_at(self, task: Task, seed: int, turn: int) -> bool:
-        """Whether the episode's first answer, due at `turn`, is a detour (`move` errs there, `detours`
+        """Whether the episode's first answer, due at `turn`, is a detour (`move` errs there, `mistakes`
         reports it)."""
         return self.max_turns - turn >= DETOUR_MIN_BUDGET and detour_rng(task.id, seed).random() < DETOUR_RATE
 
-    def detours(self, task: Task, traj: Trajectory) -> tuple[int, ...]:
+    def mistakes(self, task: Task, traj: Trajectory) -> tuple[int, ...]:
         first = next((t.index for t in traj.turns if t.kind == "answer"), None)
         return (first,) if first is not None and self._detour_at(task, traj.seed, first) else ()
 

@@ -10,7 +10,7 @@ know which details are missing, nor how many.
 
 Some episodes take **detours**, the two mistakes fine-tuned models make most here: re-asking a detail the user
 already settled (the user answers "As I said: ...") and asking about something the user does not care about
-(the user redirects). A detour turn is a deliberate error, so `detours` names it and SFT keeps it in the
+(the user redirects). A detour turn is a deliberate error, so `mistakes` names it and SFT keeps it in the
 context but out of the loss: the data then shows how to recover from the mistake (Known unchanged, the next
 question aimed at a detail still open) without teaching the mistake itself. Without detours every training
 episode is a clean run, and a model that strays once meets a state it has never seen and loses its format.
@@ -100,19 +100,21 @@ class IntentionTeacher(Teacher):
                                     for x in _settled(text, details, options)))
         ruled_out = tuple(f"{_item(question)} (did not matter)" for question, reply in turns if reply == REDIRECT)
         schedule = detour_schedule(ctx.task.id, ctx.seed, len(details))
-        asked = schedule[:ctx.turn].count(False)
+        played = self.played(ctx)
+        asked = schedule[:played].count(False)
         task = ctx.task.hidden["task"]
-        if ctx.turn < len(schedule) and schedule[ctx.turn]:
+        if played < len(schedule) and schedule[played]:
             question = _detour_question(task, details, ordered[asked - 1],
-                                        detour_rng(ctx.task.id, ctx.seed, ctx.turn))
+                                        detour_rng(ctx.task.id, ctx.seed, played))
         else:
             question = exact_question(task, details, ordered[min(asked, len(ordered) - 1)])
         return Move("action", question, Behavior(known, ("details the user has not stated yet",), ruled_out,
                                                  _plan(turns), self.budget(ctx)))
 
-    def detours(self, task: Task, traj: Trajectory) -> tuple[int, ...]:
+    def mistakes(self, task: Task, traj: Trajectory) -> tuple[int, ...]:
         schedule = detour_schedule(task.id, traj.seed, len(task_details(task)))
-        return tuple(i for i, detour in enumerate(schedule) if detour)
+        played = [t.index for t in traj.turns if t.kind != "invalid"]
+        return tuple(played[i] for i, detour in enumerate(schedule) if detour and i < len(played))
 
     @staticmethod
     def secrets(task: Task, traj: Trajectory, turn: int) -> list[str]:

@@ -4,8 +4,9 @@ The scripted teacher fixes the moves (so the episode still succeeds); the LLM on
 turn it sees what the agent saw (the task prompt and the turns before, never `task.hidden`), the move the
 agent is about to make, and the scripted behavior as a draft, and must answer with the four grammar lines.
 An episode is kept only if every rewritten turn parses (`parse_behavior`); the budget is always set to the
-true one, since a model miscounting turns should not teach miscounting. The dataset builder still runs the
-no-cheating audit on the result.
+true one, since a model miscounting turns should not teach miscounting. A teacher's broken turn (see
+`bao.policies.teachers.base`) is kept as it is. The dataset builder still runs the no-cheating audit on the
+result.
 """
 
 from __future__ import annotations
@@ -56,28 +57,38 @@ def _budget(turn: Turn) -> int:
     return parse_behavior(turn.reasoning).budget
 
 
+def _annotated(traj: Trajectory) -> list[Turn]:
+    """The turns the LLM rewrites: all but a broken one, which has no reasoning in the grammar to rewrite."""
+    return [turn for turn in traj.turns if turn.kind != "invalid"]
+
+
 def rewrite(traj: Trajectory, answers: list[str]) -> Trajectory | None:
-    """`traj` with each turn's reasoning replaced by the LLM's answer, or None when an answer breaks the grammar."""
+    """`traj` with the reasoning of each `_annotated` turn replaced by the LLM's answer, or None when an answer
+    breaks the grammar."""
+    if len(answers) != len(_annotated(traj)):
+        raise ValueError(f"{len(answers)} answers for {len(_annotated(traj))} turns")
     turns, messages = [], [dict(m) for m in traj.messages[:2]]
-    for turn, answer in zip(traj.turns, answers, strict=True):
-        try:
-            behavior = replace(parse_behavior(answer or ""), budget=_budget(turn))
-            reasoning = render_behavior(behavior)
-        except BehaviorError:
-            return None
-        action = parse_action(turn.output)
-        output = render_tool_call(action.choice, action.content, reasoning)
-        turns.append(replace(turn, output=output, reasoning=reasoning))
-        messages += [{"role": "assistant", "content": output}, {"role": "tool", "content": turn.observation}]
+    answers = iter(answers)
+    for turn in traj.turns:
+        if turn.kind != "invalid":
+            try:
+                reasoning = render_behavior(replace(parse_behavior(next(answers) or ""), budget=_budget(turn)))
+            except BehaviorError:
+                return None
+            action = parse_action(turn.output)
+            turn = replace(turn, output=render_tool_call(action.choice, action.content, reasoning), reasoning=reasoning)
+        turns.append(turn)
+        messages += [{"role": "assistant", "content": turn.output}, {"role": "tool", "content": turn.observation}]
     return replace(traj, turns=turns, messages=messages, policy=f"{traj.policy}+llm")
 
 
 def annotate(trajectories: list[Trajectory], client, config: AnnotatorConfig) -> list[Trajectory | None]:
     """Rewrite every trajectory's reasoning with one request per turn (sent concurrently by `client.chat_many`)."""
-    requests = [annotation_request(t, turn, config) for t in trajectories for turn in t.turns]
+    requests = [annotation_request(t, turn, config) for t in trajectories for turn in _annotated(t)]
     answers = [a["content"] for a in client.chat_many(requests)]
     out, at = [], 0
     for traj in trajectories:
-        out.append(rewrite(traj, answers[at : at + len(traj.turns)]))
-        at += len(traj.turns)
+        n = len(_annotated(traj))
+        out.append(rewrite(traj, answers[at : at + n]))
+        at += n
     return out
