@@ -8,16 +8,11 @@ from bao.envs.travel_tasks import preferences_of
 from bao.pipelines.evaluate import EvalConfig, evaluate
 from bao.policies.teachers import available, make_teacher
 from bao.policies.teachers.audit import find_leaks, mentions
-from bao.policies.teachers.base import BROKEN_CHARS
+from bao.policies.teachers.base import BROKEN_CHARS, played_turns
 from bao.policies.teachers.travel import preference_item
 from tests.conftest import needs_data
 
 N_TASKS = {"function": 40, "intention": 40, "telepathy": 60, "travel": 40, "turtle": 40}
-
-
-def played(traj: Trajectory) -> list[Turn]:
-    """The turns a teacher wrote in the grammar: all but its broken one."""
-    return [turn for turn in traj.turns if turn.kind != "invalid"]
 
 
 @pytest.fixture(scope="module", params=available())
@@ -50,7 +45,7 @@ def test_teachers_solve_most_train_tasks(episodes):
 def test_every_bao_turn_follows_the_grammar_with_the_true_budget(episodes):
     _, trajectories, _ = episodes
     for traj in trajectories:
-        for turn in played(traj):
+        for turn in played_turns(traj):
             assert parse_behavior(turn.reasoning).budget == 16 - turn.index
 
 
@@ -82,7 +77,7 @@ def test_none_variant_makes_the_same_moves_without_reasoning(env):
     bao = evaluate(config, make_teacher(env, "bao")).trajectories
     none = evaluate(config, make_teacher(env, "none")).trajectories
     for a, b in zip(bao, none):
-        assert [(t.kind, t.content) for t in played(a)] == [(t.kind, t.content) for t in b.turns]
+        assert [(t.kind, t.content) for t in played_turns(a)] == [(t.kind, t.content) for t in b.turns]
         assert all(t.reasoning == "" and parse_action(t.output).valid for t in b.turns)
 
 
@@ -128,7 +123,7 @@ def test_intention_teacher_keeps_one_short_item_per_settled_detail():
     on a growing list of whole reply sentences copies them until its token limit)."""
     trajectories = evaluate(EvalConfig("intention", split="train", n=40), make_teacher("intention")).trajectories
     for traj in trajectories:
-        for turn in played(traj):
+        for turn in played_turns(traj):
             known = parse_behavior(turn.reasoning).known
             told = sum(len(t.info["revealed"]) for t in traj.turns[: turn.index])
             assert len(known) == told and all(": " in item and "question" not in item.lower() for item in known)
@@ -148,9 +143,10 @@ def test_intention_teacher_detours_reveal_nothing_and_the_next_turn_recovers():
         detoured += bool(detours)
         for turn in traj.turns:
             assert bool(turn.info["revealed"]) == (turn.index not in detours)
-        turns = played(traj)
+        mistakes = teacher.mistakes(tasks[traj.task_id], traj)
+        turns = played_turns(traj)
         for before, after in zip(turns, turns[1:]):
-            if before.index not in teacher.mistakes(tasks[traj.task_id], traj):
+            if before.index not in mistakes:
                 continue
             before, after = parse_behavior(before.reasoning), parse_behavior(after.reasoning)
             assert after.plan.startswith("that ") and after.known == before.known
@@ -165,7 +161,7 @@ def test_telepathy_teacher_groups_known_attributes_by_answer():
     last = max((t.turns[-1] for t in trajectories), key=lambda turn: turn.index)
     assert last.index >= 5
     for traj in trajectories:
-        for turn in played(traj):
+        for turn in played_turns(traj):
             known = parse_behavior(turn.reasoning).known
             groups = dict(item.split(": ", 1) for item in known if not item.startswith("it is "))
             assert len(known) <= 4 and set(groups) <= {"yes", "no", "maybe"}
@@ -186,7 +182,7 @@ def test_mentions_needs_whole_numbers_and_phrases():
 def test_answer_turns_plan_with_the_tool_choice_they_call(env):
     """A plan that said "guess X" before an `answer` call taught a fine-tuned model to call a choice `guess`."""
     trajectories = evaluate(EvalConfig(env, split="train", n=20), make_teacher(env)).trajectories
-    plans = [(turn.kind, parse_behavior(turn.reasoning).plan) for traj in trajectories for turn in played(traj)]
+    plans = [(turn.kind, parse_behavior(turn.reasoning).plan) for traj in trajectories for turn in played_turns(traj)]
     assert any(kind == "answer" for kind, _ in plans)
     assert all(plan.startswith("answer ") for kind, plan in plans if kind == "answer")
 
@@ -202,7 +198,7 @@ def test_function_teacher_errs_only_on_a_detour_or_between_two_predictions_and_r
     for traj in trajectories:
         detours = teacher.mistakes(tasks[traj.task_id], traj)
         detoured += bool(detours)
-        turns = played(traj)
+        turns = played_turns(traj)
         for before, after in zip(turns, turns[1:]):
             if before.kind == "answer" and not before.reward:
                 plan = parse_behavior(before.reasoning).plan

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 
 from bao.agent.behaviors import SEPARATOR, Behavior, render_behavior
 from bao.agent.render import render_tool_call
-from bao.core.types import Task, Trajectory
+from bao.core.types import Task, Trajectory, Turn
 from bao.policies.base import Context, Policy
 
 BEHAVIOR_MODES = ("bao", "none")
@@ -49,6 +49,12 @@ def broken_text(reasoning: str) -> str:
     while len(text) < BROKEN_CHARS:
         text += SEPARATOR + item
     return text[:BROKEN_CHARS]
+
+
+def played_turns(traj: Trajectory) -> list[Turn]:
+    """The turns of a teacher's episode written in the grammar: all but its broken one (the only invalid turn
+    a teacher writes)."""
+    return [turn for turn in traj.turns if turn.kind != "invalid"]
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,7 @@ class Teacher(Policy):
         """Turns (0-based) of the teacher's episode `traj` where it erred on purpose to show a recovery: its
         broken turn (the only invalid turn a teacher writes) and its `mistakes`. SFT keeps them in the
         context but out of the loss."""
-        broken = {t.index for t in traj.turns if t.kind == "invalid"}
+        broken = {t.index for t in traj.turns} - {t.index for t in played_turns(traj)}
         return tuple(sorted(broken | set(self.mistakes(task, traj))))
 
     def mistakes(self, task: Task, traj: Trajectory) -> tuple[int, ...]:

@@ -36,7 +36,7 @@ from bao.envs.intention import (
 )
 from bao.policies.base import Context
 from bao.policies.scripted.intention import GENERIC, OFF_TOPIC, exact_question
-from bao.policies.teachers.base import Move, Teacher, detour_rng
+from bao.policies.teachers.base import Move, Teacher, detour_rng, played_turns
 
 DETOUR_RATE = 0.3
 MAX_DETOURS = 2
@@ -113,7 +113,7 @@ class IntentionTeacher(Teacher):
 
     def mistakes(self, task: Task, traj: Trajectory) -> tuple[int, ...]:
         schedule = detour_schedule(task.id, traj.seed, len(task_details(task)))
-        played = [t.index for t in traj.turns if t.kind != "invalid"]
+        played = [t.index for t in played_turns(traj)]
         return tuple(played[i] for i, detour in enumerate(schedule) if detour and i < len(played))
 
     @staticmethod

@@ -17,6 +17,7 @@ from bao.agent.behaviors import BehaviorError, parse_behavior, render_behavior
 from bao.agent.parse import parse_action
 from bao.agent.render import render_tool_call
 from bao.core.types import Trajectory, Turn
+from bao.policies.teachers.base import played_turns
 
 SYSTEM = """You annotate the turns of an agent that plays an interactive task. For the turn you are shown, write \
 the agent's reasoning before its move in exactly four lines:
@@ -57,16 +58,11 @@ def _budget(turn: Turn) -> int:
     return parse_behavior(turn.reasoning).budget
 
 
-def _annotated(traj: Trajectory) -> list[Turn]:
-    """The turns the LLM rewrites: all but a broken one, which has no reasoning in the grammar to rewrite."""
-    return [turn for turn in traj.turns if turn.kind != "invalid"]
-
-
 def rewrite(traj: Trajectory, answers: list[str]) -> Trajectory | None:
-    """`traj` with the reasoning of each `_annotated` turn replaced by the LLM's answer, or None when an answer
-    breaks the grammar."""
-    if len(answers) != len(_annotated(traj)):
-        raise ValueError(f"{len(answers)} answers for {len(_annotated(traj))} turns")
+    """`traj` with the reasoning of each played turn (`played_turns`: a broken one has no reasoning in the
+    grammar to rewrite) replaced by the LLM's answer, or None when an answer breaks the grammar."""
+    if len(answers) != len(played_turns(traj)):
+        raise ValueError(f"{len(answers)} answers for {len(played_turns(traj))} turns")
     turns, messages = [], [dict(m) for m in traj.messages[:2]]
     answers = iter(answers)
     for turn in traj.turns:
@@ -84,11 +80,11 @@ def rewrite(traj: Trajectory, answers: list[str]) -> Trajectory | None:
 
 def annotate(trajectories: list[Trajectory], client, config: AnnotatorConfig) -> list[Trajectory | None]:
     """Rewrite every trajectory's reasoning with one request per turn (sent concurrently by `client.chat_many`)."""
-    requests = [annotation_request(t, turn, config) for t in trajectories for turn in _annotated(t)]
+    requests = [annotation_request(t, turn, config) for t in trajectories for turn in played_turns(t)]
     answers = [a["content"] for a in client.chat_many(requests)]
     out, at = [], 0
     for traj in trajectories:
-        n = len(_annotated(traj))
+        n = len(played_turns(traj))
         out.append(rewrite(traj, answers[at : at + n]))
         at += n
     return out
