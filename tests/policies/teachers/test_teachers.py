@@ -51,8 +51,9 @@ def test_every_bao_turn_follows_the_grammar_with_the_true_budget(episodes):
 
 @needs_data
 def test_a_broken_turn_loops_to_the_token_limit_and_the_next_turn_is_clean(episodes):
-    """Some episodes break one turn the way fine-tuned models do (a Known item repeated until the turn is
-    cut, `<think>` never closed); it is a detour, and the turn after it is written in the grammar."""
+    """Some episodes break one turn the way fine-tuned models do (a list line of the next turn's reasoning
+    looped until the turn is cut, or its reasoning closed again and again); it is a detour, and the turn after
+    it is written in the grammar."""
     env, trajectories, tasks = episodes
     teacher = make_teacher(env)
     broken = 0
@@ -61,13 +62,12 @@ def test_a_broken_turn_loops_to_the_token_limit_and_the_next_turn_is_clean(episo
         assert [t.index for t in invalid] in ([], [teacher.broken_turn(traj.task_id, traj.seed)])
         for turn in invalid:
             broken += 1
-            assert turn.error == "the <think> block is not closed" and len(turn.output) == BROKEN_CHARS
-            known = turn.output.removeprefix("<think>\nKnown: ").split("; ")
-            assert len(known) > 5 and len(set(known[-5:-1])) == 1
+            assert len(turn.output) == BROKEN_CHARS and "<tool_call>" not in turn.output
             assert turn.index in teacher.detours(tasks[traj.task_id], traj)
-            if turn.index + 1 < traj.n_turns:
-                assert parse_action(traj.turns[turn.index + 1].output).valid
-    assert 0 < broken < 0.5 * len(trajectories)
+            after = traj.turns[turn.index + 1]
+            assert parse_action(after.output).valid
+            assert turn.output.startswith("<think>\n" + after.reasoning.split("\n")[0])
+    assert 0.1 * len(trajectories) < broken < 0.6 * len(trajectories)
 
 
 @needs_data
@@ -77,7 +77,12 @@ def test_none_variant_makes_the_same_moves_without_reasoning(env):
     bao = evaluate(config, make_teacher(env, "bao")).trajectories
     none = evaluate(config, make_teacher(env, "none")).trajectories
     for a, b in zip(bao, none):
-        assert [(t.kind, t.content) for t in played_turns(a)] == [(t.kind, t.content) for t in b.turns]
+        played = [(t.kind, t.content) for t in played_turns(a)]
+        moves = [(t.kind, t.content) for t in b.turns]
+        if len(played) == a.n_turns:
+            assert played == moves
+        else:  # the break cost a turn: the same moves until the smaller budget changes the plan or runs out
+            assert played[:-1] == moves[:len(played) - 1]
         assert all(t.reasoning == "" and parse_action(t.output).valid for t in b.turns)
 
 
@@ -96,6 +101,17 @@ def test_audit_flags_the_target_named_too_early_and_allows_it_once_told():
     assert find_leaks(_traj(task, f"I bet it is {title}"), task)
     assert not find_leaks(_traj(task, f"guess {title}", content=title), task)
     assert not find_leaks(_traj(task, f"it is not {title}", earlier=f"Is it {title}?"), task)
+
+
+@needs_data
+def test_audit_skips_a_broken_turn_and_does_not_count_it_as_seen():
+    task = make("telepathy").tasks("test")[0]
+    title = task.hidden["title"]
+    broken = Turn(0, f"<think>\nKnown: {title}; {title}", "invalid", "", f"Known: {title}", "Format error.", 0.0,
+                  False, False)
+    later = Turn(1, f"<think>I bet it is {title}</think>", "answer", "", f"I bet it is {title}", "", 0.0, True, True)
+    traj = Trajectory(task.env, task.id, 0, "t", list(task.prompt), [broken, later])
+    assert [leak.turn for leak in find_leaks(traj, task)] == [1]
 
 
 @needs_data

@@ -6,6 +6,10 @@ and turn t's own action content (a guess or an answer may name what the reasonin
 case and runs of whitespace, and needs word boundaries, so `-16` does not match inside `-160`. Reasoning in the
 behavior grammar is checked without its budget suffix: the turn count is no claim about the task, and a
 budget of 15 must not count as stating a hidden result of 15.
+
+A teacher's broken turn (its one invalid turn, see `bao.policies.teachers.base`) is neither checked nor counted
+as seen: it is trained on by no one, and its text is either the next turn's reasoning cut before the tool call
+(checked on that turn) or a made-up loop, such as a count of candidates that runs past the hidden answer.
 """
 
 from __future__ import annotations
@@ -53,6 +57,9 @@ def find_leaks(traj: Trajectory, task: Task) -> list[Leak]:
     seen = "\n".join(m["content"] for m in task.prompt)
     leaks = []
     for turn in traj.turns:
+        if turn.kind == "invalid":
+            seen += f"\n{turn.observation}"
+            continue
         allowed = seen + "\n" + turn.content
         for secret in secrets_of(task, traj, turn.index):
             if mentions(claims(turn.reasoning), secret) and not mentions(allowed, secret):

@@ -9,18 +9,21 @@ ablation BAO compares against.
 
 Teachers also err on purpose (**detours**), so that the data shows how to recover from the states a fine-tuned
 model reaches by its own mistakes; SFT keeps a detour turn in the context and out of the loss. Every teacher
-with reasoning **breaks** one turn in some episodes: it writes the failure fine-tuned models show most, a
-Known list that repeats its last item until the token limit cuts the turn, so `<think>` never closes and the
-environment answers with a format error. In evaluation, a model that wrote one such turn copied it in every
-turn after (11 of 11 invalid function turns, 20 of 20 intention turns came in such runs): the turn after a
-broken one, written clean, is the recovery the data lacked. Each teacher may add detours of its own
-(`mistakes`).
+with reasoning **breaks** one turn in some episodes: it writes one of the loops fine-tuned models fell into in
+evaluation (`LOOP_FORMS`) until the token limit cuts the turn, so the environment answers with a format error.
+In evaluation, a model that wrote one such turn copied it in every turn after (every invalid turn of the
+measured runs came in such a run): the turn after a broken one, written clean, is the recovery the data
+lacked. A recovery shown for one loop form was learned for that form only, hence several. Each teacher may add
+detours of its own (`mistakes`).
 """
 
 from __future__ import annotations
 
+import itertools
 import random
+import re
 from abc import abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from bao.agent.behaviors import SEPARATOR, Behavior, render_behavior
@@ -29,8 +32,7 @@ from bao.core.types import Task, Trajectory, Turn
 from bao.policies.base import Context, Policy
 
 BEHAVIOR_MODES = ("bao", "none")
-BROKEN_RATE = 0.3
-BROKEN_TURNS = (1, 4)  # the turn broken is drawn from these (inclusive): Known has items by then
+BROKEN_RATE = 0.5
 BROKEN_CHARS = 1000  # about the 256 tokens a turn of evaluation may write (measured: 666 to 1,351 characters)
 
 
@@ -40,14 +42,38 @@ def detour_rng(task_id: str, seed: int, *key: int | str) -> random.Random:
     return random.Random(":".join(map(str, ("detour", seed, task_id, *key))))
 
 
-def broken_text(reasoning: str) -> str:
-    """A turn that loses the format the way fine-tuned models do: the first line of `reasoning` with its last
-    item repeated until the turn is cut at `BROKEN_CHARS`, without `</think>` or a tool call."""
-    line = reasoning.split("\n", 1)[0]
-    item = line.split(": ", 1)[-1].rsplit(SEPARATOR, 1)[-1]
-    text = f"<think>\n{line}"
+# The loops seen in evaluation, each from a list line of the reasoning: its last item repeated (`item`), the
+# last number of that item counting up (`count`: "answer 11 (wrong); answer 12 (wrong); ..."), the last part of
+# a comma group repeated ("no: is_object, is_sport, is_sport, ..."); or the whole reasoning closed again and
+# again with no tool call (`close`). A form the behavior has no material for falls back to `item`, and an
+# episode with empty lists to `close`.
+LOOP_FORMS = ("item", "count", "group", "close")
+_LAST_NUMBER = re.compile(r"\d+(?=\D*$)")
+
+
+def broken_text(behavior: Behavior, rng: random.Random) -> str:
+    """A turn that loses the format the way fine-tuned models do: `behavior` written up to one of its list
+    lines, then looped in a form drawn from `LOOP_FORMS` until the turn is cut at `BROKEN_CHARS`."""
+    lines = render_behavior(behavior).split("\n")
+    lists = [(row, items) for row, items in enumerate((behavior.known, behavior.alive, behavior.ruled_out)) if items]
+    form = rng.choice(LOOP_FORMS)
+    if form == "close" or not lists:
+        return _cut("<think>\n" + "\n".join(lines) + "\n</think>", itertools.repeat("\n</think>"))
+    row, items = rng.choice(lists)
+    head, last = "<think>\n" + "\n".join(lines[:row + 1]), items[-1]
+    number = _LAST_NUMBER.search(last)
+    if form == "count" and number:
+        before, after = last[:number.start()], last[number.end():]
+        return _cut(head, (f"{SEPARATOR}{before}{n}{after}" for n in itertools.count(int(number.group()) + 1)))
+    if form == "group" and ", " in last:
+        return _cut(head, itertools.repeat(", " + last.rsplit(", ", 1)[-1]))
+    return _cut(head, itertools.repeat(SEPARATOR + last))
+
+
+def _cut(head: str, loop: Iterator[str]) -> str:
+    text = head
     while len(text) < BROKEN_CHARS:
-        text += SEPARATOR + item
+        text += next(loop)
     return text[:BROKEN_CHARS]
 
 
@@ -70,6 +96,7 @@ class Teacher(Policy):
     """A scripted policy that writes `<think>` in the behavior grammar (mode `bao`) or nothing (mode `none`)."""
 
     env: str = ""
+    broken_turns: tuple[int, int] = (1, 4)  # the turn broken is drawn from these (inclusive): lists have items
 
     def __init__(self, behaviors: str = "bao", max_turns: int = 16) -> None:
         if behaviors not in BEHAVIOR_MODES:
@@ -83,12 +110,12 @@ class Teacher(Policy):
         return self.max_turns - ctx.turn
 
     def broken_turn(self, task_id: str, seed: int) -> int | None:
-        """The turn (0-based) this teacher breaks in the episode, or None (always None without reasoning:
-        the failure is a `<think>` that never closes)."""
+        """The turn (0-based) this teacher breaks in the episode, or None (always None without reasoning: every
+        loop form loops in the reasoning)."""
         rng = detour_rng(task_id, seed, "broken")
         if self.behaviors != "bao" or rng.random() >= BROKEN_RATE:
             return None
-        return rng.randint(*BROKEN_TURNS)
+        return rng.randint(*self.broken_turns)
 
     def played(self, ctx: Context) -> int:
         """Turns played so far, not counting a broken one: the turn index of the teacher's own plan."""
@@ -98,10 +125,12 @@ class Teacher(Policy):
     def act(self, ctx: Context) -> str:
         if ctx.turn == self.broken_turn(ctx.task.id, ctx.seed):
             # On a copy of the episode's RNG: the turn after plays the move this one broke, and the episode
-            # makes the same moves as without the break (what the `none` ablation plays).
+            # makes the same moves as without the break (what the `none` ablation plays) while its budget,
+            # one turn smaller, does not change the plan.
             rng = random.Random()
             rng.setstate(ctx.rng.getstate())
-            return broken_text(render_behavior(self.move(replace(ctx, rng=rng)).behavior))
+            behavior = self.move(replace(ctx, rng=rng)).behavior
+            return broken_text(behavior, detour_rng(ctx.task.id, ctx.seed, "loop"))
         move = self.move(ctx)
         reasoning = render_behavior(move.behavior) if self.behaviors == "bao" else ""
         return render_tool_call(move.choice, move.content, reasoning)
