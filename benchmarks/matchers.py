@@ -1,14 +1,16 @@
 """Matcher accuracy and speed per env and matcher kind, on the held-out paraphrase sets (issue 3).
 
 For telepathy and turtle, and each matcher kind (lexical, embedding, hybrid), prints the accuracy on the dev
-set (which the thresholds and weights were tuned on) and on the test set (never tuned on), then how many
+set (which the thresholds and weights were tuned on), on the test set (never tuned on, but measured after
+each change) and, for turtle, on a held-out set written once the matchers were frozen, from the sheets' fact
+statements only and worded away from the sheets' question forms (never measured before then), then how many
 questions a second one matcher answers on one core: one `match` call per question, as an env step makes it,
 with every cache cleared first, and for the embedding kinds also in batches (`match_many`), as an evaluation
 can. For turtle it also prints the reply-level rate: the share of questions given the reply the expected fact
 gives (a neighbouring fact the user also answers "Yes." to looks right to the agent). The embedding kinds are
 skipped, with the reason, when the model package is not installed.
 
-    python benchmarks/matchers.py [--kinds lexical,embedding,hybrid] [--splits dev,test]
+    python benchmarks/matchers.py [--kinds lexical,embedding,hybrid] [--splits dev,test,heldout]
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import time
 
 from bao.envs import telepathy, turtle
 from bao.users.accuracy import Probe, accuracy
+from bao.users.knowledge import sheet_path
 from bao.users.matcher import MATCHER_KINDS, Matcher
 from bao.users.text import tokens
 
@@ -74,7 +77,7 @@ def _available(kind: str) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kinds", default=",".join(MATCHER_KINDS))
-    parser.add_argument("--splits", default="dev,test")
+    parser.add_argument("--splits", default="dev,test,heldout")
     args = parser.parse_args(argv)
     try:
         import torch
@@ -93,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             cells, timed, replies = [], [], []
             for split in splits:
+                if not sheet_path(env, f"paraphrases_{split}.json").exists():
+                    cells.append("-")
+                    continue
                 probes = paraphrase_probes(env, split, kind)
                 result = accuracy(probes)
                 cells.append(f"{result.rate:.3f} ({result.correct}/{result.total})")

@@ -3,8 +3,10 @@
 Telepathy reaches 0.9 with every matcher kind. Turtle reaches it with none yet: about 0.85 on the test set
 with each kind (0.78 before the one-word check of `turtle.ONE_WORD_CHECKS`, when most misses were questions
 about story details that no fact covers); counting a neighbouring fact with the same reply as right, 0.93
-lexical. Its floors below guard that gain. The numbers come from `benchmarks/matchers.py`, which also prints
-the dev-set accuracy the thresholds were tuned on.
+lexical. Its floors below guard that gain. On a turtle set written after the matchers were frozen and worded
+away from the sheets (`paraphrases_heldout.json`) every kind falls to 0.68-0.75: the test-set figure
+overstates how far the matchers reach past the sheets' words. The numbers come from `benchmarks/matchers.py`,
+which also prints the dev-set accuracy the thresholds were tuned on.
 """
 
 from importlib.util import find_spec
@@ -51,6 +53,11 @@ def test_lexical_matcher_keeps_its_turtle_accuracy():
 @needs_model
 def test_hybrid_matcher_keeps_its_turtle_accuracy():
     assert _rate("turtle", "hybrid") >= 0.83
+
+
+@needs_data
+def test_lexical_matcher_keeps_its_turtle_accuracy_on_questions_worded_away_from_the_sheets():
+    assert accuracy(turtle.paraphrase_probes("heldout", "lexical")).rate >= 0.67
 
 
 @needs_data

@@ -253,7 +253,7 @@ def _tasks(split: str) -> tuple[Task, ...]:
 
 
 def paraphrase_probes(split: str = "test", kind: str = "lexical") -> list[Probe]:
-    """Held-out matcher probes of `bao/data/turtle/paraphrases_<split>.json` (dev or test)."""
+    """Held-out matcher probes of `bao/data/turtle/paraphrases_<split>.json` (dev, test or heldout)."""
     known = stories()
     records = [r for r in load_sheet(sheet_path("turtle", f"paraphrases_{split}.json")) if r["story_id"] in known]
     return probes_from(records, lambda r: _matcher(r["story_id"], kind), "fact",
