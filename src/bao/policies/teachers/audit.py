@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from bao.agent.behaviors import try_parse_behavior
 from bao.core.types import Task, Trajectory
 from bao.policies.teachers import teacher_class
+from bao.policies.teachers.base import is_broken
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def find_leaks(traj: Trajectory, task: Task) -> list[Leak]:
     seen = "\n".join(m["content"] for m in task.prompt)
     leaks = []
     for turn in traj.turns:
-        if turn.kind == "invalid":
+        if is_broken(turn):
             seen += f"\n{turn.observation}"
             continue
         allowed = seen + "\n" + turn.content

@@ -77,10 +77,14 @@ def _cut(head: str, loop: Iterator[str]) -> str:
     return text[:BROKEN_CHARS]
 
 
+def is_broken(turn: Turn) -> bool:
+    """Whether `turn` of a teacher's episode is its broken one: the only invalid turn a teacher writes."""
+    return turn.kind == "invalid"
+
+
 def played_turns(traj: Trajectory) -> list[Turn]:
-    """The turns of a teacher's episode written in the grammar: all but its broken one (the only invalid turn
-    a teacher writes)."""
-    return [turn for turn in traj.turns if turn.kind != "invalid"]
+    """The turns of a teacher's episode written in the grammar: all but its broken one."""
+    return [turn for turn in traj.turns if not is_broken(turn)]
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,7 @@ class Teacher(Policy):
         """Turns (0-based) of the teacher's episode `traj` where it erred on purpose to show a recovery: its
         broken turn (the only invalid turn a teacher writes) and its `mistakes`. SFT keeps them in the
         context but out of the loss."""
-        broken = {t.index for t in traj.turns} - {t.index for t in played_turns(traj)}
+        broken = {t.index for t in traj.turns if is_broken(t)}
         return tuple(sorted(broken | set(self.mistakes(task, traj))))
 
     def mistakes(self, task: Task, traj: Trajectory) -> tuple[int, ...]:

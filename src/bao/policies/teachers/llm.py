@@ -17,7 +17,7 @@ from bao.agent.behaviors import BehaviorError, parse_behavior, render_behavior
 from bao.agent.parse import parse_action
 from bao.agent.render import render_tool_call
 from bao.core.types import Trajectory, Turn
-from bao.policies.teachers.base import played_turns
+from bao.policies.teachers.base import is_broken, played_turns
 
 SYSTEM = """You annotate the turns of an agent that plays an interactive task. For the turn you are shown, write \
 the agent's reasoning before its move in exactly four lines:
@@ -66,7 +66,7 @@ def rewrite(traj: Trajectory, answers: list[str]) -> Trajectory | None:
     turns, messages = [], [dict(m) for m in traj.messages[:2]]
     answers = iter(answers)
     for turn in traj.turns:
-        if turn.kind != "invalid":
+        if not is_broken(turn):
             try:
                 reasoning = render_behavior(replace(parse_behavior(next(answers) or ""), budget=_budget(turn)))
             except BehaviorError:
