@@ -6,9 +6,12 @@ from bao.core.types import Trajectory, Turn
 from bao.envs import make
 from bao.envs.travel_tasks import preferences_of
 from bao.pipelines.evaluate import EvalConfig, evaluate
+from bao.policies.base import Context
+from bao.policies.scripted.telepathy import survivors
 from bao.policies.teachers import available, make_teacher
 from bao.policies.teachers.audit import find_leaks, mentions
-from bao.policies.teachers.base import BROKEN_CHARS, played_turns
+from bao.policies.teachers.base import BROKEN_CHARS, is_broken, played_turns
+from bao.policies.teachers.telepathy import LIST_AT
 from bao.policies.teachers.travel import preference_item
 from tests.conftest import needs_data
 
@@ -184,6 +187,34 @@ def test_telepathy_teacher_groups_known_attributes_by_answer():
             asked = [t for t in traj.turns[: turn.index] if t.kind == "ask" and t.observation.strip(". ").lower()
                      in ("yes", "no", "maybe")]
             assert sum(len(ids.split(", ")) for ids in groups.values()) == len(asked)
+
+
+@needs_data
+def test_telepathy_teacher_names_the_candidates_once_few_are_left_and_the_audit_allows_that_list():
+    """Alive names exactly the entities the public knowledge base leaves (the heuristic's survivors) once at
+    most LIST_AT are left, and counts them before; the same list written before the answers narrowed the
+    pool to it is a leak."""
+    task_by_id = {t.id: t for t in make("telepathy").tasks("train")}
+    trajectories = evaluate(EvalConfig("telepathy", split="train", n=20), make_teacher("telepathy")).trajectories
+    listed = 0
+    for traj in trajectories:
+        task = task_by_id[traj.task_id]
+        messages = list(task.prompt)
+        for turn in traj.turns:
+            if not is_broken(turn):
+                alive, _ = survivors(Context(task, messages, seed=0))
+                names = parse_behavior(turn.reasoning).alive
+                if len(alive) <= LIST_AT:
+                    assert names == tuple(sorted(e.title for e in alive))
+                    listed += len(alive) > 1
+                else:
+                    assert names == (f"{len(alive)} candidates",)
+            messages += [{"role": "assistant", "content": turn.output}, {"role": "tool", "content": turn.observation}]
+    assert listed >= 5
+    task = task_by_id[trajectories[0].task_id]
+    listing = f"Alive: {task.hidden['title']}, Zebra"
+    early = Turn(0, f"<think>{listing}</think>", "ask", "Is it big?", listing, "No.", 0.0, False, True)
+    assert find_leaks(Trajectory(task.env, task.id, 0, "t", list(task.prompt), [early]), task)
 
 
 def test_mentions_needs_whole_numbers_and_phrases():
