@@ -7,7 +7,7 @@ from bao.envs import make
 from bao.envs.travel_tasks import preferences_of
 from bao.pipelines.evaluate import EvalConfig, evaluate
 from bao.policies.base import Context
-from bao.policies.scripted.telepathy import survivors
+from bao.policies.scripted.telepathy import replay
 from bao.policies.teachers import available, make_teacher
 from bao.policies.teachers.audit import find_leaks, mentions
 from bao.policies.teachers.base import BROKEN_CHARS, is_broken, played_turns
@@ -202,7 +202,7 @@ def test_telepathy_teacher_names_the_candidates_once_few_are_left_and_the_audit_
         messages = list(task.prompt)
         for turn in traj.turns:
             if not is_broken(turn):
-                alive, _ = survivors(Context(task, messages, seed=0))
+                alive = replay(Context(task, messages, seed=0).history).alive
                 names = parse_behavior(turn.reasoning).alive
                 if len(alive) <= LIST_AT:
                     assert names == tuple(sorted(e.title for e in alive))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 
 from bao.agent.render import render_tool_call
 from bao.envs.telepathy import Entity, consistent, is_correct_guess, knowledge_base
@@ -21,35 +22,53 @@ from bao.policies.base import Context, Policy
 BUDGET = 16
 
 
-def survivors(ctx: Context) -> tuple[list[Entity], set[str]]:
-    """Entities consistent with every answer and not yet guessed wrong, and the attributes already asked."""
+@dataclass
+class Replay:
+    """What the conversation so far tells an agent that knows the knowledge base but not the target."""
+
+    alive: list[Entity]
+    asked: set[str] = field(default_factory=set)
+    by_answer: dict[str, list[str]] = field(default_factory=lambda: {"yes": [], "no": [], "maybe": []})
+    wrong: list[str] = field(default_factory=list)
+
+
+def replay(history: list[tuple[str, str, str]]) -> Replay:
+    """Entities consistent with every answer and not yet guessed wrong, the attributes asked (those the user
+    answered, grouped by the answer) and the wrong guesses, from `(choice, content, reply)` turns."""
     kb = knowledge_base()
     by_question = {a.question: a.id for a in kb.attributes}
-    alive, asked = list(kb.entities), set()
-    for choice, content, reply in ctx.history:
+    state = Replay(list(kb.entities))
+    for choice, content, reply in history:
         if choice == "action" and content in by_question:
-            attr = by_question[content]
-            asked.add(attr)
+            attribute = by_question[content]
+            state.asked.add(attribute)
             answer = reply.strip(". ").lower()
-            if answer in ("yes", "no", "maybe"):
-                alive = [e for e in alive if consistent(e, attr, answer)]
-        elif choice == "answer":
-            alive = [e for e in alive if not is_correct_guess(content, e)]
-    return alive, asked
+            if answer in state.by_answer:
+                state.by_answer[answer].append(attribute)
+                state.alive = [e for e in state.alive if consistent(e, attribute, answer)]
+        elif choice == "answer":  # an answer in the history was wrong: a right one ends the episode
+            state.wrong.append(content)
+            state.alive = [e for e in state.alive if not is_correct_guess(content, e)]
+    return state
+
+
+def entropy(alive: list[Entity], attribute: str) -> float:
+    """The expected information gain of asking `attribute` over the survivors (`maybe` counts as its own
+    answer)."""
+    counts = Counter(e.values[attribute] for e in alive)
+    n = len(alive)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
 
 
 def best_question(alive: list[Entity], asked: set[str]) -> tuple[str, float] | None:
-    """The attribute with the largest expected information gain over the survivors (`maybe` counts as its
-    own answer)."""
+    """The question of the attribute with the largest expected information gain over the survivors."""
     best = None
     for attribute in knowledge_base().attributes:
         if attribute.id in asked:
             continue
-        counts = Counter(e.values[attribute.id] for e in alive)
-        n = len(alive)
-        entropy = -sum(c / n * math.log2(c / n) for c in counts.values())
-        if best is None or entropy > best[1]:
-            best = (attribute.question, entropy)
+        gain = entropy(alive, attribute.id)
+        if best is None or gain > best[1]:
+            best = (attribute.question, gain)
     return best if best and best[1] > 0 else None
 
 
@@ -57,9 +76,10 @@ class HeuristicAgent(Policy):
     name = "heuristic"
 
     def act(self, ctx: Context) -> str:
-        alive, asked = survivors(ctx)
+        state = replay(ctx.history)
+        alive = state.alive
         turns_left = BUDGET - ctx.turn
-        question = best_question(alive, asked)
+        question = best_question(alive, state.asked)
         if alive and (len(alive) == 1 or question is None or turns_left <= min(len(alive), 3)):
             guess = alive[0].title
             return render_tool_call("answer", guess, f"{len(alive)} candidates fit every answer; guessing {guess}.")

@@ -1,34 +1,33 @@
 """The TelepathyGym teacher: twenty questions by information gain, written as BAO behaviors.
 
-World knowledge is the knowledge base (as for the scripted heuristic): the teacher keeps the entities
-consistent with every answer and asks the attribute question with the largest expected information gain. It
-reads the hidden entity for one choice only: among questions within `NEAR_BEST` of the best gain it takes the
-one whose true answer leaves the fewest candidates. Once at most `GUESS_AT` candidates remain (or no question
-splits them, or the budget runs out) it guesses one of them at random, so the data also shows what to do after
-a wrong guess; its plan says `answer X`, the tool's own choice (plans that said `guess X` taught the model to
-call a `guess` choice that does not exist). Its behavior names attributes by their knowledge-base id, grouped
-by the user's answer (`yes: is_animal, europe; no: is_alive`), a Known list of at most four items (with the
-category the user gave) however many questions were asked (a list that grows by one item a turn taught the
-model to loop on it). Alive counts candidates while more than `LIST_AT` remain and names them (sorted by
-title) once at most `LIST_AT` do: a model fine-tuned on counts alone wrote made-up counts and, with no name
-ever in its reasoning until the last candidate, guessed names unrelated to what it had asked. A short list is
-no leak even when it holds the target: it follows from the public knowledge base and the answers alone, and
-`secrets` stops hiding the target exactly when that public list is short enough to be written. The list
-ignores the category the user told (free text such as "a famous cocktail", not a knowledge-base field), so it
-can pair a cocktail with a raisin.
+World knowledge is the knowledge base, replayed as the scripted heuristic does (`replay`): the teacher keeps
+the entities consistent with every answer and asks the attribute question with the largest expected
+information gain. It reads the hidden entity for one choice only: among questions within `NEAR_BEST` of the
+best gain it takes the one whose true answer leaves the fewest candidates. Once at most `GUESS_AT` candidates
+remain (or no question splits them, or the budget runs out) it guesses one of them at random, so the data also
+shows what to do after a wrong guess; its plan says `answer X`, the tool's own choice (plans that said `guess
+X` taught the model to call a `guess` choice that does not exist). Its behavior names attributes by their
+knowledge-base id, grouped by the user's answer (`yes: is_animal, europe; no: is_alive`), a Known list of at
+most four items (with the category the user gave) however many questions were asked (a list that grows by one
+item a turn taught the model to loop on it). Alive counts candidates while more than `LIST_AT` remain and
+names them (sorted by title) once at most `LIST_AT` do: a model fine-tuned on counts alone wrote made-up
+counts and, with no name ever in its reasoning until the last candidate, guessed names unrelated to what it
+had asked. A short list is no leak even when it holds the target: it follows from the public knowledge base
+and the answers alone, and `secrets` stops hiding the target exactly when that public list is short enough to
+be written. The list ignores the category the user told (free text such as "a famous cocktail", not a
+knowledge-base field), so it can pair a cocktail with a raisin.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 
 from bao.agent.behaviors import Behavior
 from bao.core.types import Task, Trajectory
 from bao.envs.telepathy import Entity, consistent, knowledge_base
 from bao.policies.base import Context
+from bao.policies.scripted.telepathy import entropy, replay
 from bao.policies.teachers.base import Move, Teacher
 
 NEAR_BEST = 0.9
@@ -37,43 +36,10 @@ LIST_AT = 4
 _TOLD = re.compile(r"thinking of (an? [^.!?]+)", re.IGNORECASE)
 
 
-@dataclass
-class _State:
-    """What the conversation so far tells an agent that knows the knowledge base."""
-
-    alive: list[Entity]
-    asked: set[str] = field(default_factory=set)
-    by_answer: dict[str, list[str]] = field(default_factory=lambda: {"yes": [], "no": [], "maybe": []})
-    wrong: list[str] = field(default_factory=list)
-
-
-def _state(history: list[tuple[str, str, str]]) -> _State:
-    kb = knowledge_base()
-    by_question = {a.question: a.id for a in kb.attributes}
-    state = _State(list(kb.entities))
-    for choice, content, reply in history:
-        answer = reply.strip(". ").lower()
-        if choice == "action" and content in by_question and answer in state.by_answer:
-            attribute = by_question[content]
-            state.asked.add(attribute)
-            state.by_answer[answer].append(attribute)
-            state.alive = [e for e in state.alive if consistent(e, attribute, answer)]
-        elif choice == "answer":
-            state.wrong.append(f"{content} (wrong answer)")
-            state.alive = [e for e in state.alive if e.title != content]
-    return state
-
-
 def _alive(alive: list[Entity]) -> tuple[str, ...]:
     if len(alive) <= LIST_AT:
         return tuple(sorted(e.title for e in alive))
     return (f"{len(alive)} candidates",)
-
-
-def _entropy(alive: list[Entity], attribute: str) -> float:
-    counts = Counter(e.values[attribute] for e in alive)
-    n = len(alive)
-    return -sum(c / n * math.log2(c / n) for c in counts.values())
 
 
 class TelepathyTeacher(Teacher):
@@ -82,15 +48,16 @@ class TelepathyTeacher(Teacher):
 
     def move(self, ctx: Context) -> Move:
         kb = knowledge_base()
-        state = _state(ctx.history)
+        state = replay(ctx.history)
         alive = state.alive
         told = _TOLD.search(ctx.task.prompt[-1]["content"])
         known = ([f"it is {told.group(1).strip()}"] if told else []) + [
             f"{answer}: {', '.join(ids)}" for answer, ids in state.by_answer.items() if ids
         ]
-        ruled_out = (*state.wrong, f"{len(kb.entities) - len(alive)} of {len(kb.entities)} entities")
+        ruled_out = (*(f"{guess} (wrong answer)" for guess in state.wrong),
+                     f"{len(kb.entities) - len(alive)} of {len(kb.entities)} entities")
         budget = self.budget(ctx)
-        gains = {a.id: _entropy(alive, a.id) for a in kb.attributes if a.id not in state.asked}
+        gains = {a.id: entropy(alive, a.id) for a in kb.attributes if a.id not in state.asked}
         best = max(gains.values(), default=0.0)
         if alive and (len(alive) <= GUESS_AT or best <= 0.0 or budget <= 1):
             guess = ctx.rng.choice(alive).title
@@ -112,7 +79,7 @@ class TelepathyTeacher(Teacher):
     def secrets(task: Task, traj: Trajectory, turn: int) -> list[str]:
         entity = knowledge_base().entity(task.hidden["title"])
         history = [("action" if t.kind == "ask" else t.kind, t.content, t.observation) for t in traj.turns[:turn]]
-        alive = _state(history).alive
+        alive = replay(history).alive
         if len(alive) <= LIST_AT and entity in alive:
             return []
         return [entity.title, *entity.aliases]
