@@ -33,8 +33,8 @@ class Replay:
 
 
 def replay(history: list[tuple[str, str, str]]) -> Replay:
-    """Entities consistent with every answer and not yet guessed wrong, the attributes asked (those the user
-    answered, grouped by the answer) and the wrong guesses, from `(choice, content, reply)` turns."""
+    """From `(choice, content, reply)` turns: the entities consistent with every answer and not yet guessed
+    wrong, the attributes asked, those the user answered grouped by the answer, and the wrong guesses."""
     kb = knowledge_base()
     by_question = {a.question: a.id for a in kb.attributes}
     state = Replay(list(kb.entities))
