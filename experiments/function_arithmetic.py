@@ -17,6 +17,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from bao.envs import registry
+from bao.envs.function import TOLERANCE
 from bao.policies.models import resolve
 
 SHOTS = [
@@ -61,7 +62,7 @@ def main() -> None:
         for task, tokens in zip(tasks[start:start + args.batch_size], out, strict=True):
             text = tokenizer.decode(tokens[batch["input_ids"].shape[1]:], skip_special_tokens=True)
             value = last_number(text)
-            ok = value is not None and abs(value - float(task.hidden["expected_result"])) <= 1e-6
+            ok = value is not None and abs(value - float(task.hidden["expected_result"])) <= TOLERANCE
             right += ok
             print(f"{'ok ' if ok else 'no '} {task.hidden['rule']} at {task.hidden['test_case']} "
                   f"= {task.hidden['expected_result']}: {text.splitlines()[0] if text.strip() else ''!r}")

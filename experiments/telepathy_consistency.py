@@ -11,32 +11,28 @@ all consistent; an agent that only imitates the form names entities the answers 
 from __future__ import annotations
 
 import argparse
-import json
 
 from bao.agent.behaviors import try_parse_behavior
+from bao.core.types import read_jsonl
 from bao.envs.telepathy import knowledge_base
+from bao.policies.base import history_of
 from bao.policies.scripted.telepathy import replay
-
-_CHOICE = {"ask": "action"}  # a trajectory's turn kind -> the wire choice the replay reads
 
 
 def count(path: str) -> dict[str, int]:
     titles = {e.title for e in knowledge_base().entities}
     counts = dict.fromkeys(("names", "names_in_kb", "names_consistent", "guesses", "guesses_in_kb",
                             "guesses_consistent"), 0)
-    with open(path) as lines:
-        for line in lines:
-            history: list[tuple[str, str, str]] = []
-            for turn in json.loads(line)["turns"]:
-                alive = {e.title for e in replay(history).alive}
-                behavior = try_parse_behavior(turn["reasoning"] or "")  # None: reasoning off the grammar
-                names = [n for n in behavior.alive if not n.endswith(" candidates")] if behavior else []
-                guesses = [turn["content"]] if turn["kind"] == "answer" else []
-                for kind, items in (("names", names), ("guesses", guesses)):
-                    counts[kind] += len(items)
-                    counts[f"{kind}_in_kb"] += sum(n in titles for n in items)
-                    counts[f"{kind}_consistent"] += sum(n in alive for n in items)
-                history.append((_CHOICE.get(turn["kind"], turn["kind"]), turn["content"], turn["observation"]))
+    for traj in read_jsonl(path):
+        for played, turn in enumerate(traj.turns):
+            alive = {e.title for e in replay(history_of(traj.turns[:played])).alive}
+            behavior = try_parse_behavior(turn.reasoning or "")  # None: reasoning off the grammar
+            names = [n for n in behavior.alive if not n.endswith(" candidates")] if behavior else []
+            guesses = [turn.content] if turn.kind == "answer" else []
+            for kind, items in (("names", names), ("guesses", guesses)):
+                counts[kind] += len(items)
+                counts[f"{kind}_in_kb"] += sum(n in titles for n in items)
+                counts[f"{kind}_consistent"] += sum(n in alive for n in items)
     return counts
 
 

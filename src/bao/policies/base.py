@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import random
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bao.agent.parse import parse_action
-from bao.core.types import Task
+from bao.core.types import Task, Turn
 
 
 @dataclass
@@ -39,17 +40,24 @@ class Context:
     def history(self) -> list[tuple[str, str, str]]:
         """(choice, content, reply) of every turn the environment has answered, oldest first: the
         conversation as moves, which scripted agents and teachers reason over."""
-        turns = []
-        for message, reply in zip(self.messages, self.messages[1:]):
-            if message["role"] == "assistant":
-                action = parse_action(message["content"])
-                turns.append((action.choice, action.content, reply["content"]))
-        return turns
+        return _moves((message["content"], reply["content"])
+                      for message, reply in zip(self.messages, self.messages[1:]) if message["role"] == "assistant")
 
     @property
     def questions(self) -> list[tuple[str, str]]:
         """(question, reply) of every question asked the user so far (`action` turns), oldest first."""
         return [(content, reply) for choice, content, reply in self.history if choice == "action"]
+
+
+def history_of(turns: Iterable[Turn]) -> list[tuple[str, str, str]]:
+    """`Context.history` of a recorded episode whose turns so far are `turns`."""
+    return _moves((turn.output, turn.observation) for turn in turns)
+
+
+def _moves(exchanges: Iterable[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """(choice, content, reply) of each (assistant text, environment reply), the text parsed as an action."""
+    return [(action.choice, action.content, reply)
+            for text, reply in exchanges for action in (parse_action(text),)]
 
 
 def episode_rng(seed: int, task_id: str) -> random.Random:

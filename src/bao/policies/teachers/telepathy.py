@@ -26,7 +26,7 @@ from collections import Counter
 from bao.agent.behaviors import Behavior
 from bao.core.types import Task, Trajectory
 from bao.envs.telepathy import Entity, consistent, knowledge_base
-from bao.policies.base import Context
+from bao.policies.base import Context, history_of
 from bao.policies.scripted.telepathy import entropy, replay
 from bao.policies.teachers.base import Move, Teacher
 
@@ -78,8 +78,7 @@ class TelepathyTeacher(Teacher):
     @staticmethod
     def secrets(task: Task, traj: Trajectory, turn: int) -> list[str]:
         entity = knowledge_base().entity(task.hidden["title"])
-        history = [("action" if t.kind == "ask" else t.kind, t.content, t.observation) for t in traj.turns[:turn]]
-        alive = replay(history).alive
+        alive = replay(history_of(traj.turns[:turn])).alive
         if len(alive) <= LIST_AT and entity in alive:
             return []
         return [entity.title, *entity.aliases]
