@@ -20,6 +20,19 @@ the feedback wording is bao's own (the numbers in it are the gym's); an output t
 (e.g. malformed JSON) gets the same format-error observation as the gym's invalid prefix, with the reason.
 Effort: `[action]` is the environment computing for the agent, like a user who computes on request, so it
 is an `ask`; the paper's U counts answers.
+Loophole: the gym refuses only the exact test case, so a query a hair off it (`3 5 5 3.0000001`) echoes the
+answer rounded to 4 decimals, which passes the answer check on 77 of the 78 test tasks. Kept by default for
+fidelity; `FunctionEnv(guard_test_case=True)` refuses, with the test-case message, every query whose four
+numbers each lie less than `NEAR_TEST_CASE` (0.5) from the test case's. Not a 1e-6 or 1e-3 tolerance: every
+test number and expected result in UserRL's data is an integer, so rounding the result of a query with 0.01
+(0.1) added to `d` still gives the answer on 70 (47) test tasks; 0.5 is the box in which the test case is the
+nearest integer point, so it never refuses an integer query but the test case itself. Interpolating between
+integer queries stays allowed (it is reasoning about the rule, and no tolerance can tell it from honest play).
+Info only, guard on or off (rewards and observations unchanged, so UserRL is still reproduced): a query of
+four numbers records `near_test_case` (within that box, the exact test case excluded: the gym refuses it
+anyway) and `redundant` (the same four numbers were queried before in the episode: the rule is
+deterministic, so the reply reveals nothing new); a correct answer records `via_loophole`, whether a near
+query was answered with a value earlier in the episode, so runs can count the successes the loophole gave.
 """
 
 from __future__ import annotations
@@ -43,6 +56,8 @@ from bao.envs.data import (
 _NUMBER = re.compile(r"-?\d+\.?\d*")
 INVALID_FORMAT = "Invalid action format. Please use [action], [search], [answer], or [finish]."
 TOLERANCE = 1e-6
+NEAR_TEST_CASE = 0.5
+TEST_CASE_REFUSAL = "This is the test case and I cannot provide you with the calculation feedback."
 
 
 class FunctionEnv(Env):
@@ -54,6 +69,10 @@ class FunctionEnv(Env):
         max_steps=16,
     )
 
+    def __init__(self, max_steps: int | None = None, guard_test_case: bool = False) -> None:
+        super().__init__(max_steps)
+        self.guard_test_case = guard_test_case
+
     def tasks(self, split: str) -> list[Task]:
         return list(_tasks(split))
 
@@ -62,6 +81,8 @@ class FunctionEnv(Env):
         self.test_case = list(task.hidden["test_case"])
         self.expected = float(task.hidden["expected_result"])
         self.submitted: float | None = None
+        self.queried: set[tuple[float, ...]] = set()
+        self.leaked = False  # a query near the test case was answered with a value
 
     def _step(self, action: Action) -> StepResult:
         split = split_prefix(action.wire) if action.valid else None
@@ -89,9 +110,10 @@ class FunctionEnv(Env):
         numbers = [float(n) for n in _NUMBER.findall(rest)]
         if len(numbers) != 4:
             return self._result("Please provide exactly four numbers.", kind="ask")
-        if numbers == self.test_case:
-            return self._result("This is the test case and I cannot provide you with the calculation feedback.",
-                                kind="ask")
+        flags = {"near_test_case": self._near_test_case(numbers), "redundant": tuple(numbers) in self.queried}
+        self.queried.add(tuple(numbers))
+        if numbers == self.test_case or (self.guard_test_case and flags["near_test_case"]):
+            return self._result(TEST_CASE_REFUSAL, kind="ask", **flags)
         try:
             value = round(self.rule(*numbers), 4)
         except (ArithmeticError, TypeError, ValueError):
@@ -99,8 +121,15 @@ class FunctionEnv(Env):
                 "Error parsing numbers or calculating result. This may happen like when division by zero occurs. "
                 "Please try again with different number combinations.",
                 kind="ask",
+                **flags,
             )
-        return self._result(f"For numbers {numbers}, the result is {value}.", kind="ask", value=value, inputs=numbers)
+        self.leaked = self.leaked or flags["near_test_case"]
+        return self._result(f"For numbers {numbers}, the result is {value}.", kind="ask", value=value, inputs=numbers,
+                            **flags)
+
+    def _near_test_case(self, numbers: list[float]) -> bool:
+        """Whether a query other than the test case has every number within `NEAR_TEST_CASE` of the test case's."""
+        return numbers != self.test_case and all(abs(x - t) < NEAR_TEST_CASE for x, t in zip(numbers, self.test_case))
 
     def _answer(self, rest: str) -> StepResult:
         text = rest.strip()
@@ -112,7 +141,8 @@ class FunctionEnv(Env):
             return self._result("Invalid numerical answer. Please provide a valid number.", kind="answer")
         self.submitted = value
         if abs(value - self.expected) <= TOLERANCE:
-            return self._result("Your answer is correct!", kind="answer", reward=1.0, done=True, success=True)
+            return self._result("Your answer is correct!", kind="answer", reward=1.0, done=True, success=True,
+                                via_loophole=self.leaked)
         return self._result(
             "Your answer is wrong. Please continue to try and reason about the hidden function and make your "
             "answer attempt later.",
