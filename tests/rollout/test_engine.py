@@ -19,7 +19,9 @@ GREEDY = SamplingConfig(temperature=0.0, max_new_tokens=10)
 
 
 class CountdownEnv(Env):
-    """Terminates on its `finish_at`-th step (0 = never); answers every turn with a short, varying text."""
+    """Terminates on its `finish_at`-th step (0 = never); answers every turn with a short, varying text.
+
+    Its prompts share the system prompt and its tool schema, so the engine copies their cached prefix."""
 
     spec = EnvSpec(name="countdown", description="test env", choices=("action", "answer"), max_steps=4)
 
@@ -30,8 +32,8 @@ class CountdownEnv(Env):
     def tasks(self, split: str) -> list[Task]:
         return [
             Task(id=f"t{i}", env="countdown", split=split,
-                 prompt=[{"role": "system", "content": "Count down. " * (1 + i)},
-                         {"role": "user", "content": f"Go {i}."}])
+                 prompt=[{"role": "system", "content": "Count down."},
+                         {"role": "user", "content": f"Go {i}." + " Again." * i}])
             for i in range(3)
         ]
 
@@ -153,10 +155,41 @@ def test_a_turn_cut_at_max_new_tokens_is_closed_by_a_masked_end_of_turn_token(ti
     assert cut > 0
 
 
-def test_batch_size_only_changes_how_many_episodes_decode_together(tiny):
-    one_by_one = play(tiny, GREEDY, config=EngineConfig(batch_size=1))
-    together = play(tiny, GREEDY, config=EngineConfig(batch_size=3))
-    assert [t.tokens.ids for t in one_by_one] == [t.tokens.ids for t in together]
+LENGTHS = [4, 1, 2, 1, 3, 1]  # turns of the episodes of `uneven`, in job order
+
+
+def uneven(tiny, sampling=SAMPLED, batch_size=2, on_turns=None, on_done=None) -> list[Trajectory]:
+    """Six jobs (three tasks, seeds 0 and 1) whose episodes end after `LENGTHS` turns."""
+    policy = HFPolicy(*tiny, sampling)
+    jobs = [(task, seed) for seed in (0, 1) for task in CountdownEnv().tasks("test")]
+    lengths = iter(LENGTHS)  # the engine makes the envs in job order
+    return run_engine(lambda: CountdownEnv(finish_at=next(lengths)), policy, jobs, EngineConfig(batch_size=batch_size),
+                      on_done=on_done, on_turns=on_turns)
+
+
+@pytest.mark.parametrize("sampling", [SAMPLED, GREEDY], ids=["sampled", "greedy"])
+def test_batch_size_only_changes_how_many_episodes_decode_together(tiny, sampling):
+    """A trajectory does not depend on which episodes share its rounds, nor on when it started."""
+    runs = {size: uneven(tiny, sampling, batch_size=size) for size in (1, 2, 16)}
+    for trajectories in runs.values():
+        assert [t.tokens.ids for t in trajectories] == [t.tokens.ids for t in runs[1]]
+        assert [t.R for t in trajectories] == [t.R for t in runs[1]]
+        for traj, alone in zip(trajectories, runs[1]):
+            assert max(abs(a - b) for a, b in zip(traj.tokens.logprobs, alone.tokens.logprobs)) < 1e-4
+
+
+def test_a_finished_episodes_slot_goes_to_the_next_job_at_once(tiny):
+    rounds: list[int] = []
+    finished: list[str] = []
+    trajectories = uneven(tiny, on_turns=lambda turns, _: rounds.append(turns),
+                          on_done=lambda t: finished.append(f"{t.task_id}/{t.seed}"))
+    # Waves of 2 would take 4 + 2 + 3 rounds; refilling each slot at once, both slots play until the last job
+    # has started: jobs 0 and 1, 0 and 2, 0 and 2, 0 and 3, 4 and 5, then job 4 alone twice.
+    assert rounds == [2, 2, 2, 2, 2, 1, 1]
+    assert finished == ["t1/0", "t2/0", "t0/0", "t0/1", "t2/1", "t1/1"]
+    assert [(t.task_id, t.seed) for t in trajectories] == [(f"t{i}", s) for s in (0, 1) for i in range(3)]
+    assert [t.n_turns for t in trajectories] == LENGTHS
+    assert all(t.stop_reason == "done" and t.success for t in trajectories)
 
 
 def test_on_turns_reports_every_turn_and_every_generated_token(tiny):

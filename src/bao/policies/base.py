@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from bao.agent.parse import parse_action
 from bao.core.types import Task, Turn
+from bao.policies.seeds import turn_seed
 
 
 @dataclass
@@ -22,7 +23,9 @@ class Context:
 
     `messages` are chat messages: the task prompt (system, user), then for every turn the assistant message
     and the environment's observation (role `tool`). `rng` is seeded from (seed, task id) so that scripted
-    randomness is reproducible per episode whatever the batch order.
+    randomness is reproducible per episode whatever the batch order. `draw` tells apart episodes that share
+    their task and seed (and so the simulated user's answers), such as the members of a GRPO group: each
+    draw samples its own turns.
     """
 
     task: Task
@@ -30,6 +33,13 @@ class Context:
     seed: int
     turn: int = 0
     rng: random.Random = field(default_factory=random.Random)
+    draw: int = 0
+
+    @property
+    def sampling_seed(self) -> int:
+        """The seed of this turn's sampling: same (seed, task, draw, turn) => same draws, whatever the batch."""
+        key = self.task.id if self.draw == 0 else f"{self.task.id}#{self.draw}"
+        return turn_seed(self.seed, key, self.turn)
 
     @property
     def observations(self) -> list[str]:

@@ -6,17 +6,26 @@ turn; `DecodeBatch` keeps each sequence's keys and values, so a turn costs only 
 returns the exact sampled ids and their log-probs, which RL needs (token-in, token-out).
 
 Layout: the cache holds one row per sequence, left-padded. Each call to `generate` (one turn of every
-sequence) first *repacks* the cache: it drops the rows that are gone and squeezes out the pad slots that
-earlier calls left (a row that stopped early idles on pad slots while the others finish), so that rows are
-again contiguous and left-padded. It then runs the new tokens of every row in one padded forward pass and
-samples token by token until every row has stopped. Attention masks are 4-D and built here (pad slots are
-masked out for everyone, causal order is slot order), and position ids count only real tokens, so a padded
-row computes what it would compute alone (up to float rounding).
+sequence it names) first *rebuilds* the cache: it drops the rows of the sequences not named, squeezes out
+the pad slots that earlier calls left (a row that stopped early idles on pad slots while the others finish),
+and adds a row for every sequence named for the first time, so that rows are again contiguous and
+left-padded. Sequences can thus join a batch that is under way (continuous batching). A new row starts with
+a copy of the longest prefix of its tokens that a row of the cache holds, rows dropped by this very call
+included (every episode of an environment starts with the same long system prompt), provided it is at least
+`SHARED_PREFIX_MIN` tokens long; new rows that find no such prefix but share one among themselves get it
+prefilled once, in a batch of its own, and copied. The call then runs the new tokens of every row (for a new
+row, its tokens after the copied prefix) in one padded forward pass, so every row pays for the longest
+(bao's envs leave a new row 1 to 170 tokens after 600 to 800 of shared system prompt), and samples token by
+token until every row has stopped. Attention masks are 4-D and built here (pad slots are masked out for
+everyone, causal order is slot order), and position ids count only real tokens, so a padded row, or a copied
+prefix, computes what the sequence would compute alone (up to float rounding).
 
 Sampling: temperature 0 is greedy; otherwise softmax(logits / T) with nucleus (top-p) truncation. The
 recorded log-prob of a sampled token is log softmax(logits / T) (T = 1 when greedy) *before* the top-p cut,
 the convention of PPO/GRPO trainers, which recompute the same quantity (`sequence_logprobs`). Every row
-draws from its own generator seeded by the caller, so a row's tokens do not depend on its neighbours.
+draws from its own generator seeded by the caller, so a row's tokens do not depend on its neighbours, up to
+float rounding: the padded batch's shape moves logits by ~1e-5, enough, rarely, to swap two tokens of
+near-equal probability in the sorted nucleus and so change the token a draw lands on.
 """
 
 from __future__ import annotations
@@ -75,17 +84,21 @@ class _SlabLayer(DynamicLayer):
     def get_seq_length(self) -> int:
         return self.length
 
-    def gather(self, rows: torch.Tensor, slots: torch.Tensor) -> None:
-        """Keep `rows`, and in row i only the slots `slots[i]` (shape rows x L), in that order."""
-        width = slots.shape[1]
+    def assemble(self, parts: list[_Part], depth: int, rows: int, width: int) -> None:
+        """Rebuild as `rows` rows of `width` slots, copied from layer `depth` of the parts' caches (this one's,
+        maybe). Rows that no part fills are zeros: their slots are masked out, but a masked NaN left in
+        uninitialised memory would still poison the attention (0 * NaN)."""
+        sources = [part.cache.layers[depth] for part in parts]
+        like = sources[0].key_buf
         for name in ("key_buf", "value_buf"):
-            buf = getattr(self, name)[:, :, : self.length].index_select(0, rows)
-            index = slots[:, None, :, None].expand(-1, buf.shape[1], -1, buf.shape[3])
-            packed = torch.empty(*buf.shape[:2], width + self.cache.reserve, buf.shape[3], dtype=buf.dtype,
-                                 device=buf.device)
-            packed[:, :, :width] = torch.gather(buf, 2, index)
+            packed = like.new_zeros(rows, like.shape[1], width + self.cache.reserve, like.shape[3])
+            for part, source in zip(parts, sources):
+                buf = getattr(source, name)[:, :, : source.length].index_select(0, part.from_rows)
+                index = part.slots[:, None, :, None].expand(-1, buf.shape[1], -1, buf.shape[3])
+                packed[part.to_rows, :, :width] = torch.gather(buf, 2, index)
             setattr(self, name, packed)
         self.length = width
+        self.is_initialized = True
         self.keys = self.key_buf[:, :, : self.length]
         self.values = self.value_buf[:, :, : self.length]
 
@@ -98,6 +111,17 @@ class _SlabLayer(DynamicLayer):
             setattr(self, name, bigger)
 
 
+@dataclass
+class _Part:
+    """Rows of one cache going into a rebuilt one: row `from_rows[i]`, its slots `slots[i]` in that order,
+    becomes row `to_rows[i]`."""
+
+    cache: _SlabCache
+    from_rows: torch.Tensor
+    slots: torch.Tensor
+    to_rows: torch.Tensor
+
+
 class _SlabCache(Cache):
     """A transformers `Cache` made of `_SlabLayer`s, one per attention layer, created on first use."""
 
@@ -105,21 +129,36 @@ class _SlabCache(Cache):
         super().__init__(layer_class_to_replicate=lambda: _SlabLayer(self))
         self.reserve = 0  # slots to keep free after the current tokens: what the running `generate` may add
 
-    def gather(self, rows: torch.Tensor, slots: torch.Tensor) -> None:
-        for layer in self.layers:
-            layer.gather(rows, slots)
+    def assemble(self, parts: list[_Part], rows: int, width: int) -> None:
+        """Rebuild every layer as `rows` rows of `width` slots copied from `parts` (this cache among them, maybe)."""
+        if not parts:
+            self.layers.clear()  # nothing kept: the next forward lays the layers out afresh
+            return
+        while len(self.layers) < len(parts[0].cache.layers):
+            self.layers.append(_SlabLayer(self))
+        for depth, layer in enumerate(self.layers):
+            layer.assemble(parts, depth, rows, width)
+
+
+@dataclass
+class _Copy:
+    """Where a row of the rebuilt cache comes from: the first `length` tokens of row `row` of `batch`."""
+
+    batch: DecodeBatch
+    row: int
+    length: int
 
 
 class DecodeBatch:
     """The KV cache and bookkeeping of a set of sequences that are decoded together, turn after turn.
 
-    Sequences are named by hashable keys. Each `generate` call passes, for every sequence that goes on, the
-    tokens appended since its last turn (the prompt the first time, then e.g. an observation); sequences
-    not named are dropped for good. A sequence's last sampled token is fed at the start of its next call.
+    Sequences are named by hashable keys. Each `generate` call passes, for every sequence that goes on or
+    joins, the tokens appended since its last turn (the whole prompt the first time, then e.g. an
+    observation); sequences not named are dropped for good. A sequence's last sampled token is fed at the
+    start of its next call.
     """
 
-    # Prompts that share at least this many leading tokens are prefilled once and copied (GRPO groups,
-    # and every episode of an environment share the long system prompt with its tool schema).
+    # A new row copies a cached prefix, or new rows share one prefill, from this many common leading tokens.
     SHARED_PREFIX_MIN = 32
 
     def __init__(self, model, stop_ids: Sequence[int], pad_id: int = 0) -> None:
@@ -127,11 +166,12 @@ class DecodeBatch:
         self.stop_ids = frozenset(stop_ids)
         self.pad_id = pad_id
         self.device = next(model.parameters()).device
-        self.cache: _SlabCache | None = None
+        self.cache = _SlabCache()
         self.keys: list[Hashable] = []
+        self.ids: list[list[int]] = []  # the tokens in each row's cache, in order (pad slots left out)
         self.valid = torch.zeros(0, 0, dtype=torch.bool, device=self.device)  # rows x slots: real token?
-        self.next_pos: list[int] = []  # position id of each row's next token
         self.unfed: dict[Hashable, int] = {}  # last sampled token of each row, not yet in the cache
+        self.dropped: set[Hashable] = set()
 
     @torch.inference_mode()
     def generate(
@@ -141,81 +181,103 @@ class DecodeBatch:
         seeds: dict[Hashable, int],
         sampling: SamplingConfig,
     ) -> dict[Hashable, Generated]:
-        """Extend every named sequence by `new_tokens[key]`, then sample its next turn.
-
-        A row stops at a stop token or after `limits[key]` (>= 1) tokens; `seeds[key]` seeds its sampling.
+        """Extend every named sequence by `new_tokens[key]` (a new key starts a sequence), then sample its
+        next turn. A row stops at a stop token or after `limits[key]` (>= 1) tokens; `seeds[key]` seeds its
+        sampling.
         """
         keys = list(new_tokens)
         if any(limits[k] < 1 for k in keys):
             raise ValueError("every sequence needs a limit of at least one new token")
+        back = [k for k in keys if k in self.dropped]
+        if back:
+            raise KeyError(f"sequences {back[:3]} were dropped: their cache is gone, start them under new keys")
         chunks = [([self.unfed.pop(k)] if k in self.unfed else []) + list(new_tokens[k]) for k in keys]
         if any(not chunk for chunk in chunks):
             raise ValueError("every sequence needs at least one new token before its next turn")
         reserve = max(len(c) for c in chunks) + max(limits[k] for k in keys)
-        if self.cache is None:
-            chunks = self._start(keys, chunks, reserve)
-        else:
-            self.cache.reserve = reserve
-            self._repack(keys)
+        chunks = self._rebuild(keys, chunks, reserve)
         logits = self._forward(chunks)
         return self._sample(keys, logits, [limits[k] for k in keys], [seeds[k] for k in keys], sampling)
 
-    def _start(self, keys: list[Hashable], chunks: list[list[int]], reserve: int) -> list[list[int]]:
-        """Create the cache; prefill a prefix shared by all prompts once. Returns what is left to prefill."""
-        self.cache = _SlabCache()
-        self.cache.reserve = reserve
-        self.keys = list(keys)
-        self.valid = torch.zeros(len(keys), 0, dtype=torch.bool, device=self.device)
-        self.next_pos = [0] * len(keys)
-        shared = _common_prefix_length(chunks)
-        shared = min(shared, min(len(c) for c in chunks) - 1)  # every row keeps >= 1 token for its logits
-        if len(keys) == 1 or shared < self.SHARED_PREFIX_MIN:
-            return chunks
-        self.keys, self.valid, self.next_pos = self.keys[:1], self.valid[:1], [0]
-        self._forward([chunks[0][:shared]])  # one row holds the shared prefix; copy it into every row
-        rows = torch.zeros(len(keys), dtype=torch.long, device=self.device)
-        slots = torch.arange(shared, device=self.device).expand(len(keys), -1)
-        self.cache.gather(rows, slots)
-        self.keys, self.next_pos = list(keys), [shared] * len(keys)
-        self.valid = torch.ones(len(keys), shared, dtype=torch.bool, device=self.device)
-        return [c[shared:] for c in chunks]
-
-    def _repack(self, keys: list[Hashable]) -> None:
-        """Keep the rows of `keys` (in that order), each with its real slots right-aligned."""
-        index = {k: i for i, k in enumerate(self.keys)}
-        missing = [k for k in keys if k not in index]
-        if missing:
-            raise KeyError(f"unknown sequences {missing[:3]}: new sequences need a new DecodeBatch")
-        rows = torch.tensor([index[k] for k in keys], dtype=torch.long, device=self.device)
-        valid = self.valid.index_select(0, rows)
-        counts = valid.sum(dim=1)
-        width = int(counts.max())
-        # Stable sort puts pad slots first and keeps real slots in order: the last `width` are the row's slots.
-        order = torch.sort(valid.to(torch.int8), dim=1, stable=True).indices[:, -width:]
-        self.cache.gather(rows, order)
-        self.valid = torch.arange(width, device=self.device)[None, :] >= (width - counts)[:, None]
-        self.keys = list(keys)
-        self.next_pos = [self.next_pos[int(r)] for r in rows]
+    def _rebuild(self, keys: list[Hashable], chunks: list[list[int]], reserve: int) -> list[list[int]]:
+        """Lay the cache out as the rows of `keys`, in that order; returns what each row has left to read (a
+        new row skips the prefix it copied)."""
+        index = {k: r for r, k in enumerate(self.keys)}
+        copies = [
+            _Copy(self, index[k], len(self.ids[index[k]])) if k in index else self._cached_prefix(chunk)
+            for k, chunk in zip(keys, chunks)
+        ]
+        fresh = {r for r, k in enumerate(keys) if k not in index}
+        self._share_prefix([r for r in sorted(fresh) if copies[r] is None], copies, chunks)
+        self.dropped.update(set(self.keys) - set(keys))
         self.unfed.clear()  # what is left belongs to dropped sequences
+        self.cache.reserve = reserve
+        self._assemble(copies)
+        self.keys = list(keys)
+        return [chunks[r][len(self.ids[r]) :] if r in fresh else chunks[r] for r in range(len(keys))]
+
+    def _cached_prefix(self, chunk: list[int]) -> _Copy | None:
+        """The row holding the longest prefix of `chunk`, if long enough to copy (leaving >= 1 token to read)."""
+        length, row = max(((_common_prefix_length([ids, chunk]), r) for r, ids in enumerate(self.ids)),
+                          default=(0, 0))
+        length = min(length, len(chunk) - 1)
+        return _Copy(self, row, length) if length >= max(self.SHARED_PREFIX_MIN, 1) else None
+
+    def _share_prefix(self, rows: list[int], copies: list[_Copy | None], chunks: list[list[int]]) -> None:
+        """Prefill once, apart, the prefix that new `rows` (with nothing to copy) share, and copy it to each."""
+        if len(rows) < 2:
+            return
+        shared = _common_prefix_length([chunks[r] for r in rows])
+        shared = min(shared, min(len(chunks[r]) for r in rows) - 1)  # every row keeps >= 1 token for its logits
+        if shared < max(self.SHARED_PREFIX_MIN, 1):
+            return
+        alone = DecodeBatch(self.model, self.stop_ids, self.pad_id)
+        alone._forward(alone._rebuild([None], [chunks[rows[0]][:shared]], reserve=0))
+        for r in rows:
+            copies[r] = _Copy(alone, 0, shared)
+
+    def _assemble(self, copies: list[_Copy | None]) -> None:
+        """Rebuild the cache from `copies`, each row's real slots right-aligned (rows without a copy are empty)."""
+        width = max((c.length for c in copies if c), default=0)
+        parts = []
+        for batch in {id(c.batch): c.batch for c in copies if c}.values():
+            to_rows = [r for r, c in enumerate(copies) if c and c.batch is batch]
+            slots = torch.stack([batch._slots(copies[r].row, copies[r].length, width) for r in to_rows])
+            from_rows = [copies[r].row for r in to_rows]
+            parts.append(_Part(batch.cache, self._long(from_rows), slots, self._long(to_rows)))
+        self.cache.assemble(parts, len(copies), width)
+        self.ids = [c.batch.ids[c.row][: c.length] if c else [] for c in copies]
+        counts = self._long([len(ids) for ids in self.ids])
+        self.valid = torch.arange(width, device=self.device)[None, :] >= (width - counts)[:, None]
+
+    def _long(self, values: list[int]) -> torch.Tensor:
+        return torch.tensor(values, dtype=torch.long, device=self.device)
+
+    def _slots(self, row: int, length: int, width: int) -> torch.Tensor:
+        """The slots of the first `length` tokens of `row`, right-aligned in `width` (pad slots read slot 0)."""
+        real = self.valid[row].nonzero().squeeze(1)[:length]
+        return torch.cat([real.new_zeros(width - length), real])
 
     def _forward(self, chunks: list[list[int]]) -> torch.Tensor:
         """Append each row's chunk (left-padded to a common width) and return the last position's logits."""
         width = max(len(c) for c in chunks)
         rows = len(chunks)
-        ids = torch.full((rows, width), self.pad_id, dtype=torch.long)
+        input_ids = torch.full((rows, width), self.pad_id, dtype=torch.long)
         positions = torch.zeros(rows, width, dtype=torch.long)
         new_valid = torch.zeros(rows, width, dtype=torch.bool)
         for r, chunk in enumerate(chunks):
             n = len(chunk)
             if n:
-                ids[r, width - n :] = torch.tensor(chunk)
-                positions[r, width - n :] = torch.arange(self.next_pos[r], self.next_pos[r] + n)
+                start = len(self.ids[r])
+                input_ids[r, width - n :] = torch.tensor(chunk)
+                positions[r, width - n :] = torch.arange(start, start + n)
                 new_valid[r, width - n :] = True
-            self.next_pos[r] += n
-        ids, positions, new_valid = ids.to(self.device), positions.to(self.device), new_valid.to(self.device)
+                self.ids[r] += chunk
+        input_ids, positions = input_ids.to(self.device), positions.to(self.device)
+        new_valid = new_valid.to(self.device)
         self.valid = torch.cat([self.valid, new_valid], dim=1)
         out = self.model(
-            input_ids=ids,
+            input_ids=input_ids,
             attention_mask=self._mask(width),
             position_ids=positions,
             cache=self.cache,
@@ -287,12 +349,12 @@ def _pick(logits: torch.Tensor, sampling: SamplingConfig, generators: list[torch
     return tokens.tolist(), chosen.tolist()
 
 
-def _common_prefix_length(chunks: list[list[int]]) -> int:
-    first = chunks[0]
-    n = min(len(c) for c in chunks)
-    for i in range(n):
-        if any(c[i] != first[i] for c in chunks[1:]):
-            return i
+def _common_prefix_length(seqs: list[list[int]]) -> int:
+    n = 0
+    for column in zip(*seqs):
+        if any(x != column[0] for x in column):
+            break
+        n += 1
     return n
 
 

@@ -30,7 +30,6 @@ from bao.policies.base import Context, Policy
 from bao.policies.decoding import DecodeBatch
 from bao.policies.models import ModelError, resolve
 from bao.policies.sampling import SamplingConfig
-from bao.policies.seeds import turn_seed
 
 _SENTINEL = "BAO7SENTINEL"
 _PROBE = [{"role": "system", "content": "S"}, {"role": "user", "content": "U"}]
@@ -98,7 +97,7 @@ class HFPolicy(Policy):
             raise ValueError(f"conversation of {len(ids)} tokens does not fit the context of {self.context_window}")
         batch = DecodeBatch(self.model, self.stop_ids, self.pad_id)
         limit = min(self.sampling.max_new_tokens, room)
-        generated = batch.generate({0: ids}, {0: limit}, {0: turn_seed(ctx.seed, ctx.task.id, ctx.turn)}, self.sampling)
+        generated = batch.generate({0: ids}, {0: limit}, {0: ctx.sampling_seed}, self.sampling)
         return self.text(generated[0].ids)
 
     def _render_probe(self, observation: str) -> str:

@@ -24,7 +24,6 @@ from bao.agent.wire import TOOL_SCHEMA
 from bao.llm_client import ChatClient, ClientConfig, RequestRejected
 from bao.policies.base import Context, Policy
 from bao.policies.sampling import SamplingConfig
-from bao.policies.seeds import turn_seed
 
 TOOL_MODES = ("auto", "native", "text")
 
@@ -72,7 +71,7 @@ class OpenAIPolicy(Policy):
             "temperature": self.config.sampling.temperature,
             "top_p": self.config.sampling.top_p,
             "max_tokens": self.config.sampling.max_new_tokens,
-            "seed": turn_seed(ctx.seed, ctx.task.id, ctx.turn) % 2**31,
+            "seed": ctx.sampling_seed % 2**31,
         }
         if self.mode == "native":
             request["messages"] = native_messages(ctx.messages)

@@ -1,11 +1,16 @@
 """The rollout engine: many LLM episodes at once, token in, token out.
 
-Episodes run in waves of `batch_size`. Each round gathers the wave's active episodes and samples their next
-turns in one padded batch (`DecodeBatch`, whose KV cache persists across turns, so a round reads only the
-new observation tokens); then, per episode, it parses the action, steps the env, and either appends the
-observation's tokens for the next round or retires the episode with its reason:
+Up to `batch_size` episodes are in flight at once (continuous batching). Each round samples the next turn of
+every episode in flight in one padded batch (`DecodeBatch`, whose KV cache persists across turns, so a round
+reads only the new observation tokens); then, per episode, it parses the action, steps the env, and either
+appends the observation's tokens for the next round or retires the episode with its reason:
 `done` (the env terminated), `max_turns` (the env's step limit), `max_tokens` (the episode's budget of
 policy tokens is spent), `context_limit` (the next observation would not leave room for a single token).
+A retired episode's slot goes at once to the next job: its prompt joins the cache at the next round, copying
+the system prompt's keys and values from a row that holds them instead of recomputing them. So no slot idles
+while long episodes finish, as it would if the next batch waited for the slowest episode of this one.
+Every turn samples with its own generator, seeded by `Context.sampling_seed`, so a trajectory does not depend
+on the batch size or on which episodes shared its rounds (up to float rounding of the padded batch).
 
 Each trajectory carries a `TokenRecord`: the exact ids the model read and wrote, in order, with mask 1 on
 the sampled ids and 0 on prompt and observation ids, and the sampling log-probs of the sampled ids. Text
@@ -23,9 +28,8 @@ from dataclasses import dataclass
 from bao.core.types import Task, TokenRecord, Trajectory
 from bao.envs.base import Env
 from bao.policies.base import Context
-from bao.policies.decoding import DecodeBatch
+from bao.policies.decoding import DecodeBatch, Generated
 from bao.policies.hf import HFPolicy
-from bao.policies.seeds import turn_seed
 from bao.rollout.episodes import apply_turn, start_episode
 
 
@@ -33,7 +37,7 @@ from bao.rollout.episodes import apply_turn, start_episode
 class EngineConfig:
     """Limits and batching of token-level rollouts (the turn limit is the env's `max_steps`)."""
 
-    batch_size: int = 16  # episodes decoded together; the next wave starts when a wave has finished
+    batch_size: int = 16  # episodes in flight at once; a finished one's slot goes to the next job
     max_tokens: int = 4096  # policy tokens per episode over all its turns; reaching it ends the episode
     context_limit: int | None = None  # tokens per episode, prompt and observations included; None = the model's
 
@@ -44,6 +48,7 @@ class _Episode:
     traj: Trajectory
     ctx: Context
     tokens: TokenRecord
+    feed: list[int]  # ids to read before the next turn
     generated: int = 0
 
 
@@ -55,80 +60,81 @@ def run_engine(
     on_done: Callable[[Trajectory], None] | None = None,
     on_turns: Callable[[int, int], None] | None = None,
 ) -> list[Trajectory]:
-    """Play every (task, seed) job to the end with `policy`; trajectories come back in job order.
+    """Play every (task, seed) or (task, seed, draw) job to the end with `policy`; trajectories come back in job
+    order. Jobs that share (task, seed) share the simulated user's answers; `draw` gives each its own sampling.
 
-    `on_done(trajectory)` is called as each episode ends; `on_turns(turns, tokens)` after each decoding round,
-    with the turns it played and the tokens it generated: an episode can run for minutes on a CPU, so a
-    progress display needs more than finished episodes."""
+    Jobs start in order, each as soon as a slot is free. `on_done(trajectory)` is called as each episode
+    ends; `on_turns(turns, tokens)` after each decoding round, with the turns it played and the tokens it
+    generated: an episode can run for minutes on a CPU, so a progress display needs more than finished
+    episodes."""
     config = config or EngineConfig()
     if config.batch_size < 1 or config.max_tokens < 1:
         raise ValueError("batch_size and max_tokens must be positive")
-    out: list[Trajectory] = []
-    for lo in range(0, len(jobs), config.batch_size):
-        out += _run_wave(make_env, policy, jobs[lo : lo + config.batch_size], config, on_done, on_turns)
-    return out
-
-
-def _run_wave(make_env, policy: HFPolicy, jobs, config: EngineConfig, on_done, on_turns) -> list[Trajectory]:
     context_limit = min(config.context_limit or policy.context_window, policy.context_window)
-    episodes: list[_Episode] = []
-    pending: dict[int, list[int]] = {}  # episode index -> ids to feed before its next turn
+    trajectories: list[Trajectory] = []
+    flight: dict[int, _Episode] = {}  # job index -> episode in flight
+    waiting = iter(jobs)
+    batch = DecodeBatch(policy.model, policy.stop_ids, policy.pad_id)
 
-    def finish(ep: _Episode, reason: str | None = None) -> None:
-        if reason:
-            ep.traj.stop_reason = reason
+    def retire(ep: _Episode) -> None:
         if on_done:
             on_done(ep.traj)
 
-    for i, (task, seed) in enumerate(jobs):
-        env = make_env()
-        traj, ctx = start_episode(env, task, seed, policy.name)
-        prompt = policy.prompt_ids(ctx.messages)
-        traj.tokens = TokenRecord(ids=list(prompt), mask=[0] * len(prompt), logprobs=[0.0] * len(prompt),
-                                  temperature=policy.sampling.temperature or 1.0)
-        ep = _Episode(env, traj, ctx, traj.tokens)
-        episodes.append(ep)
-        if len(prompt) >= context_limit:
-            finish(ep, "context_limit")
-        else:
-            pending[i] = prompt
-
-    batch = DecodeBatch(policy.model, policy.stop_ids, policy.pad_id)
-    while pending:
-        limits, seeds = {}, {}
-        for i in pending:
-            ep = episodes[i]
-            limits[i] = min(policy.sampling.max_new_tokens, context_limit - len(ep.tokens.ids),
-                            config.max_tokens - ep.generated)
-            seeds[i] = turn_seed(ep.ctx.seed, ep.ctx.task.id, ep.ctx.turn)
-        generated = batch.generate(pending, limits, seeds, policy.sampling)
+    while True:
+        while len(flight) < config.batch_size and (job := next(waiting, None)) is not None:
+            ep = _start(make_env, policy, *job)
+            trajectories.append(ep.traj)
+            if len(ep.feed) >= context_limit:
+                ep.traj.stop_reason = "context_limit"
+                retire(ep)
+            else:
+                flight[len(trajectories) - 1] = ep
+        if not flight:
+            return trajectories
+        limits = {i: min(policy.sampling.max_new_tokens, context_limit - len(ep.tokens.ids),
+                         config.max_tokens - ep.generated) for i, ep in flight.items()}
+        seeds = {i: ep.ctx.sampling_seed for i, ep in flight.items()}
+        generated = batch.generate({i: ep.feed for i, ep in flight.items()}, limits, seeds, policy.sampling)
         if on_turns:
             on_turns(len(generated), sum(len(gen.ids) for gen in generated.values()))
-        pending = {}
         for i, gen in generated.items():
-            ep = episodes[i]
-            record = ep.tokens
-            record.turn_starts.append(len(record.ids))
-            record.ids += gen.ids
-            record.mask += [1] * len(gen.ids)
-            record.logprobs += gen.logprobs
-            ep.generated += len(gen.ids)
-            done = apply_turn(ep.env, ep.traj, ep.ctx, policy.text(gen.ids))
-            turn = ep.traj.turns[-1]
-            turn.info.update(policy_tokens=len(gen.ids), cut_off=not gen.stopped)
-            if done:
-                finish(ep)
-                continue
-            if ep.generated >= config.max_tokens:
-                finish(ep, "max_tokens")
-                continue
-            close = [] if gen.ids[-1] == policy.end_of_turn_id else [policy.end_of_turn_id]
-            chunk = close + policy.observation_ids(turn.observation)
-            if len(record.ids) + len(chunk) >= context_limit:
-                finish(ep, "context_limit")
-                continue
-            record.ids += chunk
-            record.mask += [0] * len(chunk)
-            record.logprobs += [0.0] * len(chunk)
-            pending[i] = chunk
-    return [ep.traj for ep in episodes]
+            if not _play_turn(flight[i], gen, policy, config.max_tokens, context_limit):
+                retire(flight.pop(i))
+
+
+def _start(make_env: Callable[[], Env], policy: HFPolicy, task: Task, seed: int, draw: int = 0) -> _Episode:
+    """A new episode whose feed is its prompt."""
+    env = make_env()
+    traj, ctx = start_episode(env, task, seed, policy.name, draw)
+    prompt = policy.prompt_ids(ctx.messages)
+    traj.tokens = TokenRecord(ids=list(prompt), mask=[0] * len(prompt), logprobs=[0.0] * len(prompt),
+                              temperature=policy.sampling.temperature or 1.0)
+    return _Episode(env, traj, ctx, traj.tokens, prompt)
+
+
+def _play_turn(ep: _Episode, gen: Generated, policy: HFPolicy, max_tokens: int, context_limit: int) -> bool:
+    """Record a sampled turn, step the env and set the feed of the next turn; False when the episode ended."""
+    record = ep.tokens
+    record.turn_starts.append(len(record.ids))
+    record.ids += gen.ids
+    record.mask += [1] * len(gen.ids)
+    record.logprobs += gen.logprobs
+    ep.generated += len(gen.ids)
+    done = apply_turn(ep.env, ep.traj, ep.ctx, policy.text(gen.ids))
+    turn = ep.traj.turns[-1]
+    turn.info.update(policy_tokens=len(gen.ids), cut_off=not gen.stopped)
+    if done:
+        return False
+    if ep.generated >= max_tokens:
+        ep.traj.stop_reason = "max_tokens"
+        return False
+    close = [] if gen.ids[-1] == policy.end_of_turn_id else [policy.end_of_turn_id]
+    chunk = close + policy.observation_ids(turn.observation)
+    if len(record.ids) + len(chunk) >= context_limit:
+        ep.traj.stop_reason = "context_limit"
+        return False
+    record.ids += chunk
+    record.mask += [0] * len(chunk)
+    record.logprobs += [0.0] * len(chunk)
+    ep.feed = chunk
+    return True

@@ -11,11 +11,11 @@ from bao.envs.base import Env
 from bao.policies.base import Context, Policy, episode_rng
 
 
-def start_episode(env: Env, task: Task, seed: int, policy_name: str) -> tuple[Trajectory, Context]:
+def start_episode(env: Env, task: Task, seed: int, policy_name: str, draw: int = 0) -> tuple[Trajectory, Context]:
     env.reset(task, seed)
     messages = [dict(m) for m in task.prompt]
     traj = Trajectory(env=env.spec.name, task_id=task.id, seed=seed, policy=policy_name, messages=messages)
-    return traj, Context(task=task, messages=messages, seed=seed, rng=episode_rng(seed, task.id))
+    return traj, Context(task=task, messages=messages, seed=seed, rng=episode_rng(seed, task.id), draw=draw)
 
 
 def apply_turn(env: Env, traj: Trajectory, ctx: Context, output: str) -> bool:
