@@ -1,4 +1,4 @@
-"""`bao <command>`: envs, eval, play, demo.
+"""`bao <command>`: envs, eval, play, data, sft, train, models, demo.
 
 Errors that a user can fix (unknown env, missing data, bad arguments) print one line that says what to do
 and exit with status 2; anything else is a bug and shows its traceback.
@@ -16,6 +16,7 @@ from rich.table import Table
 from bao.cli import data as data_cli
 from bao.cli import models as models_cli
 from bao.cli import sft as sft_cli
+from bao.cli import train as train_cli
 from bao.cli.progress import EpisodeProgress
 from bao.envs.data import DataError
 from bao.envs.registry import UnknownEnv
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     data_cli.add_parser(sub)
     sft_cli.add_parser(sub)
+    train_cli.add_parser(sub)
     models_cli.add_parser(sub)
     return parser
 
@@ -211,7 +213,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"envs": cmd_envs, "eval": cmd_eval, "play": cmd_play, "demo": cmd_demo, "data": data_cli.run,
-            "sft": sft_cli.run, "models": models_cli.run}
+            "sft": sft_cli.run, "train": train_cli.run, "models": models_cli.run}
 
 
 if __name__ == "__main__":

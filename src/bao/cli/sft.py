@@ -21,21 +21,27 @@ def _flag_type(annotation: Any) -> Any:
     return annotation if annotation in (int, float, str, Path) else str
 
 
-def add_config_arguments(parser: argparse.ArgumentParser, cls: type, positional: tuple[str, ...] = ()) -> None:
-    """One flag per field of the dataclass `cls` (fields named in `positional` become positional arguments)."""
+def add_config_arguments(parser: argparse.ArgumentParser, cls: type, positional: tuple[str, ...] = (),
+                         only_given: bool = False) -> None:
+    """One flag per field of the dataclass `cls` (fields named in `positional` become positional arguments;
+    fields with `flag: False` metadata get none). With `only_given`, a flag left out is None in the parsed
+    namespace, so that it does not override a config file; `--help` still shows the default."""
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
+        if not f.metadata.get("flag", True):
+            continue
         help_text = f.metadata.get("help", "")
         has_default = f.default is not dataclasses.MISSING
+        default = None if only_given else f.default
         if f.name in positional:
             parser.add_argument(f.name, type=_flag_type(hints[f.name]), help=help_text)
         elif hints[f.name] is bool:
             parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, action=argparse.BooleanOptionalAction,
-                                default=f.default, help=help_text)
+                                default=default, help=help_text + (f" (default: {f.default})" if only_given else ""))
         else:
             suffix = f" (default: {f.default})" if has_default and f.default is not None else ""
             parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=_flag_type(hints[f.name]),
-                                required=not has_default, default=f.default if has_default else None,
+                                required=not has_default, default=default if has_default else None,
                                 help=help_text + suffix)
 
 

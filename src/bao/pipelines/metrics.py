@@ -8,7 +8,10 @@
   user-involved under the env's effort rule, answers by default);
 - `U` / `U_userrl`: mean user effort under the paper's rule / UserRL's (questions and answers);
 - `UR`: mean share of an episode's turns that involved the user;
-- `turns`, `invalid_rate` (share of all turns whose output could not be parsed).
+- `turns`, `invalid_rate` (share of all turns whose output could not be parsed);
+- `redundant_rate`: share of questions that revealed nothing new (`bao.rewards.turn_flags`);
+- `think_words`: mean words of reasoning (`<think>`) per turn;
+- `loophole`: share of episodes solved through FunctionGym's near-test-case query (`via_loophole`; 0 elsewhere).
 Proportions use the Wilson interval, means the normal approximation (1.96 standard errors).
 """
 
@@ -19,6 +22,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from bao.core.types import Trajectory
+from bao.rewards import RewardConfig, turn_flags
+from bao.rewards.overthinking import word_count
 
 Z95 = 1.959964
 PASS_K = (1, 2, 3, 4, 5)
@@ -76,6 +81,11 @@ def summarize(trajectories: Sequence[Trajectory]) -> dict[str, Estimate]:
     total_turns = sum(t.n_turns for t in trajectories)
     invalid = sum(1 for t in trajectories for turn in t.turns if turn.kind == "invalid")
     out["invalid_rate"] = proportion_ci(invalid, total_turns)
+    flags = [f for t in trajectories for f in turn_flags(t.turns, RewardConfig())]
+    out["redundant_rate"] = proportion_ci(sum(f["redundant"] for f in flags), sum(f["query"] for f in flags))
+    out["think_words"] = mean_ci([word_count(turn.reasoning or "") for t in trajectories for turn in t.turns])
+    loophole = sum(1 for t in trajectories if t.success and any(turn.info.get("via_loophole") for turn in t.turns))
+    out["loophole"] = proportion_ci(loophole, n)
     return out
 
 

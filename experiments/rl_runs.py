@@ -1,0 +1,149 @@
+"""What each estimator does: the same warm start, budget and seeds for every algorithm, evaluated before and after.
+
+One command per comparison (resumable: finished evaluations and runs are not redone, an interrupted run resumes
+from its last checkpoint):
+
+    python experiments/rl_runs.py --env intention --init runs/warmstart/sft-bao/final \\
+        --algos grpo,userrl,bao-paper,bao --steps 10 --max-turns 6 --max-new-tokens 160 \\
+        --eval-n 40 --eval-seeds 0,1 --out runs/rl/intention --results experiments/results/rl_intention
+
+It evaluates the initial policy once (the "before" row of every algorithm), trains each algorithm with
+`bao train`'s trainer on the same task order, user seeds and sampling seeds, evaluates it on the same test
+episodes, and writes into `--results` (small, committed): `results.json` (every metric with its 95% CI, before
+and after, per algorithm, and the wall-clock), `table.md` (the README table) and `curves.png` (per-step
+score, success, U, redundant-query rate, thinking words and loss). Checkpoints stay under `--out`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+COLUMNS = ("score", "success", "pass@U-1", "U", "UR", "redundant_rate", "think_words", "invalid_rate", "loophole")
+CURVES = ("episode/score", "episode/success", "episode/U", "episode/redundant_rate", "episode/think_words",
+          "loss/policy")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--env", required=True)
+    parser.add_argument("--init", default=None, help="warm start: HF model directory (e.g. a bao sft run's final/)")
+    parser.add_argument("--model", default="smollm2-135m")
+    parser.add_argument("--algos", default="grpo,userrl,bao-paper,bao")
+    parser.add_argument("--w", type=float, default=0.0)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--tasks-per-step", type=int, default=4)
+    parser.add_argument("--group-size", type=int, default=4)
+    parser.add_argument("--lr", type=float, default=2e-6)
+    parser.add_argument("--max-turns", type=int, default=None)
+    parser.add_argument("--max-new-tokens", type=int, default=256)
+    parser.add_argument("--eval-n", type=int, default=40)
+    parser.add_argument("--eval-seeds", default="0,1")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, required=True, help="run directories (checkpoints; not committed)")
+    parser.add_argument("--results", type=Path, required=True, help="small results to commit (JSON, table, PNG)")
+    parser.add_argument("--set", action="append", default=[], metavar="key=value",
+                        help="more trainer settings for every run (e.g. env_args.guard_test_case=true)")
+    args = parser.parse_args()
+
+    from bao.pipelines.rl import Trainer
+    from bao.pipelines.rl_config import build_config
+
+    common = dict(env=args.env, model=args.model, init=args.init, w=args.w, steps=args.steps,
+                  tasks_per_step=args.tasks_per_step, group_size=args.group_size, lr=args.lr,
+                  max_turns=args.max_turns, max_new_tokens=args.max_new_tokens, eval_n=args.eval_n,
+                  eval_seeds=args.eval_seeds, eval_before=False, seed=args.seed)
+    algos = [a for a in args.algos.split(",") if a]
+    configs = {a: build_config(None, {**common, "algo": a, "out": args.out / a}, args.set) for a in algos}
+    before = _evaluate_once(configs[algos[0]], args.out / "before")
+    runs = {}
+    for algo, config in configs.items():
+        end = _finished(config.run_dir)
+        if end is None:
+            print(f"== {algo}", flush=True)
+            Trainer(config).run()
+            end = _finished(config.run_dir)
+        runs[algo] = {"after": _metrics(config.run_dir / f"eval-step-{config.steps}"), "seconds": end["seconds"],
+                      "curves": _curves(config.run_dir)}
+    args.results.mkdir(parents=True, exist_ok=True)
+    payload = {"settings": {**common, "algos": algos, "init": args.init, "set": args.set}, "before": before,
+               "runs": runs}
+    (args.results / "results.json").write_text(json.dumps(payload, indent=2))
+    (args.results / "table.md").write_text(_table(before, runs))
+    _plot(runs, args.results / "curves.png")
+    print((args.results / "table.md").read_text())
+    return 0
+
+
+def _evaluate_once(config, out: Path) -> dict:
+    """The initial policy's test metrics (shared by every algorithm's "before" row)."""
+    if not (out / "metrics.json").is_file():
+        from bao.pipelines.evaluate import EvalConfig, evaluate
+        from bao.policies.hf import HFPolicyConfig, load_hf_policy
+        from bao.policies.sampling import SamplingConfig
+
+        sampling = SamplingConfig(config.temperature, config.top_p, config.max_new_tokens)
+        policy = load_hf_policy(HFPolicyConfig(config.init or config.model, config.adapter, sampling))
+        start = time.perf_counter()
+        evaluate(EvalConfig(env=config.env, split="test", n=config.eval_n, seeds=config.seeds(),
+                            max_turns=config.max_turns, batch_size=config.rollout_batch,
+                            engine={"max_tokens": config.max_tokens}, env_kwargs=dict(config.env_args)),
+                 policy, out)
+        print(f"before: {time.perf_counter() - start:.0f} s", flush=True)
+    return _metrics(out)
+
+
+def _metrics(path: Path) -> dict:
+    return json.loads((path / "metrics.json").read_text())["metrics"]
+
+
+def _log(run_dir: Path) -> list[dict]:
+    path = run_dir / "log.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
+
+
+def _finished(run_dir: Path) -> dict | None:
+    return next((r for r in reversed(_log(run_dir)) if r["event"] == "end"), None)
+
+
+def _curves(run_dir: Path) -> dict[str, list[float]]:
+    steps = [r for r in _log(run_dir) if r["event"] == "step"]
+    return {key: [r.get(key) for r in steps] for key in ("step", *CURVES)}
+
+
+def _cell(metric: dict) -> str:
+    return f"{metric['mean']:.2f} [{metric['low']:.2f}, {metric['high']:.2f}]"
+
+
+def _table(before: dict, runs: dict) -> str:
+    lines = ["| algo | when | " + " | ".join(COLUMNS) + " | wall-clock |",
+             "|---|---|" + "---|" * len(COLUMNS) + "---|",
+             "| all | before | " + " | ".join(_cell(before[c]) for c in COLUMNS) + " | |"]
+    for algo, run in runs.items():
+        lines.append(f"| {algo} | after | " + " | ".join(_cell(run["after"][c]) for c in COLUMNS)
+                     + f" | {run['seconds']:.0f} s |")
+    return "\n".join(lines) + "\n"
+
+
+def _plot(runs: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 3, figsize=(13, 7))
+    for ax, key in zip(axes.flat, CURVES):
+        for algo, run in runs.items():
+            ax.plot(run["curves"]["step"], run["curves"][key], marker="o", ms=3, label=algo)
+        ax.set_title(key)
+        ax.set_xlabel("step")
+    axes.flat[0].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

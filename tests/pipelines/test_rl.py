@@ -1,0 +1,119 @@
+"""The RL trainer on the tiny model: it learns what the reward says for every estimator, the effort weight
+changes what it learns, a killed run resumes exactly, and bad settings fail before any model loads."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from bao.agent.prompt import IM_END  # noqa: E402
+from bao.envs import registry  # noqa: E402
+from bao.pipelines.rl import Trainer  # noqa: E402
+from bao.pipelines.rl_config import RLConfig, build_config  # noqa: E402
+from bao.pipelines.sft import tokenize_example  # noqa: E402
+from bao.policies.tiny import build_tiny_model  # noqa: E402
+from tests.pipelines.clue_env import ANSWER, ASK, ClueEnv  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread", "clue_env")
+
+
+@pytest.fixture
+def clue_env(monkeypatch):
+    """Registered only while a test runs, so that tests which list every env do not see it."""
+    monkeypatch.setitem(registry._ENVS, "clue", "tests.pipelines.clue_env:ClueEnv")
+
+
+def _first_turn(tokenizer) -> list[dict]:
+    return ClueEnv().tasks("train")[0].prompt
+
+
+@pytest.fixture(scope="module")
+def warm_start(tmp_path_factory):
+    """The tiny model fine-tuned to open with either move about equally often (the SFT stage, in miniature)."""
+    torch.manual_seed(0)
+    model, tokenizer = build_tiny_model()
+    prompt = _first_turn(tokenizer)
+    examples = [
+        {"messages": [*prompt, {"role": "assistant", "content": ASK}, {"role": "tool", "content": "The number is 7."},
+                      {"role": "assistant", "content": ANSWER}]},
+        {"messages": [*prompt, {"role": "assistant", "content": ANSWER}]},
+    ]
+    rows = [tokenize_example(e, tokenizer, 4096) for e in examples]
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(80):
+        for row in rows:
+            ids = torch.tensor([row["input_ids"]])
+            loss = model(input_ids=ids, labels=torch.tensor([row["labels"]])).loss
+            loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    path = tmp_path_factory.mktemp("clue") / "warm"
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def ask_probability(model, tokenizer) -> float:
+    """P(ask) / (P(ask) + P(answer)) at the first turn's decision token (`[action` against `[answer`), from the
+    model's log-probs: no sampling noise."""
+    from bao.policies.hf import HFPolicy
+
+    policy = HFPolicy(model, tokenizer)
+    prompt = policy.prompt_ids(_first_turn(tokenizer))
+    ask, answer = policy.encode(ASK + IM_END), policy.encode(ANSWER + IM_END)
+    split = next(i for i, (a, b) in enumerate(zip(ask, answer)) if a != b)
+    ids = torch.tensor([prompt + ask[:split]])
+    with torch.no_grad():
+        logp = torch.log_softmax(model(input_ids=ids).logits[0, -1].float(), -1)
+    return 1 / (1 + math.exp(logp[answer[split]].item() - logp[ask[split]].item()))
+
+
+def _config(warm_start, tmp_path, **overrides) -> RLConfig:
+    base = dict(env="clue", model=str(warm_start), out=tmp_path / "run", steps=40, tasks_per_step=4, group_size=8,
+                lr=1e-3, temperature=0.8, top_p=1.0, max_new_tokens=8, micro_batch=8, seed=0, save_every=100)
+    return build_config(None, {**base, **overrides}, [])
+
+
+@pytest.mark.parametrize("algo", ["grpo", "userrl", "bao-paper", "bao"])
+def test_every_estimator_learns_to_ask_for_the_clue(algo, warm_start, tmp_path):
+    trainer = Trainer(_config(warm_start, tmp_path, algo=algo))
+    before = ask_probability(trainer.model, trainer.tokenizer)
+    trainer.run()
+    after = ask_probability(trainer.model, trainer.tokenizer)
+    assert 0.2 < before < 0.8
+    assert after > 0.8, (before, after)  # measured 0.92-0.97 from 0.22
+
+
+def test_a_large_effort_weight_teaches_bao_to_ask_less(warm_start, tmp_path):
+    free = Trainer(_config(warm_start, tmp_path / "free", algo="bao", w=0.0))
+    costly = Trainer(_config(warm_start, tmp_path / "costly", algo="bao", w=1.0))
+    before = ask_probability(free.model, free.tokenizer)
+    free.run()
+    costly.run()
+    assert ask_probability(costly.model, costly.tokenizer) < before / 2  # measured 0.015 from 0.22
+    assert ask_probability(free.model, free.tokenizer) > 0.8
+
+
+def test_a_killed_run_resumes_with_the_same_next_step(warm_start, tmp_path):
+    settings = dict(steps=3, save_every=1, algo="bao")
+    straight = Trainer(_config(warm_start, tmp_path / "straight", **settings))
+    straight.run()
+    first = Trainer(_config(warm_start, tmp_path / "resumed", **{**settings, "steps": 2}))
+    first.run()
+    resumed = Trainer(_config(warm_start, tmp_path / "resumed", **settings))
+    resumed.run()
+
+    def steps(path):
+        lines = [json.loads(line) for line in (path / "log.jsonl").read_text().splitlines()]
+        return {r["step"]: r for r in lines if r["event"] == "step"}
+
+    a, b = steps(tmp_path / "straight" / "run"), steps(tmp_path / "resumed" / "run")
+    assert a[3]["loss/policy"] == b[3]["loss/policy"]
+    assert a[3]["episode/score"] == b[3]["episode/score"]
+    assert any(json.loads(line)["event"] == "resume" for line in (tmp_path / "resumed" / "run" / "log.jsonl")
+               .read_text().splitlines())
