@@ -117,3 +117,52 @@ def test_a_killed_run_resumes_with_the_same_next_step(warm_start, tmp_path):
     assert a[3]["episode/score"] == b[3]["episode/score"]
     assert any(json.loads(line)["event"] == "resume" for line in (tmp_path / "resumed" / "run" / "log.jsonl")
                .read_text().splitlines())
+
+
+def test_lora_with_kl_trains_only_the_adapters_and_logs_the_kl(warm_start, tmp_path):
+    trainer = Trainer(_config(warm_start, tmp_path, algo="bao", lora=True, kl_coef=0.1, steps=2))
+    frozen = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if not p.requires_grad}
+    summary = trainer.run()
+    assert all(torch.equal(p, frozen[n]) for n, p in trainer.model.named_parameters() if n in frozen)
+    assert summary["last_step"]["loss/kl"] >= 0
+    assert (tmp_path / "run" / "final" / "config.json").is_file()  # merged: loads as a plain model
+
+
+def test_filter_groups_drops_groups_of_equal_scores(warm_start, tmp_path):
+    trainer = Trainer(_config(warm_start, tmp_path, algo="grpo", filter_groups=True, steps=1, group_size=2))
+    metrics = trainer.train_step()
+    assert metrics["train/dropped_groups"] + metrics["train/rows"] / 2 <= 4
+    assert all(any(r.advantages) for r in trainer.last_rows) or metrics["train/rows"] == 0
+
+
+def test_bao_train_runs_from_the_command_line(warm_start, tmp_path, capsys):
+    from bao.cli.main import main
+
+    config = tmp_path / "run.yaml"
+    config.write_text(f"env: clue\nmodel: {warm_start}\nsteps: 1\ntasks_per_step: 1\ngroup_size: 2\n"
+                      "max_new_tokens: 8\nreward:\n  lambda_is: 0.1\n")
+    code = main(["train", "--config", str(config), "--out", str(tmp_path / "cli"), "--algo", "bao",
+                 "algo_args.gamma=0.9", "temperature=1.0"])
+    assert code == 0
+    saved = json.loads((tmp_path / "cli" / "rl_config.json").read_text())
+    assert saved["reward"] == {"lambda_is": 0.1} and saved["algo_args"] == {"gamma": 0.9}
+    assert saved["temperature"] == 1.0 and saved["steps"] == 1
+    assert "final model in" in capsys.readouterr().out
+    assert main(["train", "--config", str(config), "--out", str(tmp_path / "cli"), "--algo", "grpo"]) == 2
+
+
+@pytest.mark.parametrize("bad, message", [
+    (["--algo", "ppo"], "--algo 'ppo' is unknown"),
+    (["--w", "-0.1"], "--w must be >= 0"),
+    (["--group-size", "1"], "--group-size 1 with std normalisation"),
+    (["--init", "no/such/dir"], "--init no/such/dir: no such directory"),
+    (["reward.lambda_x=1"], "reward:"),
+    (["nonsense"], "not key=value"),
+])
+def test_bad_settings_fail_in_one_line_before_any_model_loads(bad, message, capsys, monkeypatch):
+    from bao.cli.main import main
+
+    monkeypatch.setattr("bao.pipelines.rl._load_model", lambda config: pytest.fail("the model was loaded"))
+    assert main(["train", "--env", "clue", *bad]) == 2
+    err = capsys.readouterr().out
+    assert message in err and len(err.strip().splitlines()) == 1

@@ -54,7 +54,7 @@ class RLConfig:
     max_grad_norm: float = _f(1.0, "gradient clipping (0 = off)")
     clip_ratio: float = _f(0.2, "PPO clip epsilon")
     ppo_epochs: int = _f(1, "optimizer steps per rollout batch (each over the whole batch)")
-    micro_batch: int = _f(4, "episodes per forward/backward pass (gradients accumulate over the batch)")
+    micro_batch: int = _f(2, "episodes per forward/backward pass (gradients accumulate over the batch)")
     loss_agg: str = _f("token-mean", "loss reduction: token-mean (every policy token weighs the same) or "
                                      "seq-mean-token-mean (every episode weighs the same)")
     kl_coef: float = _f(0.0, "KL penalty to the initial policy (k3); 0 = off, as in the published recipe")

@@ -4,8 +4,9 @@ Every episode of a step starts with the same system prompt (the tool schema: 650
 often more than half of its tokens. `SharedPrefix` runs that prefix once per optimizer step, keeps its keys and
 values as leaf tensors, and lets every micro-batch attend to them (expanded, not copied per row). Gradients
 that reach the prefix's keys and values accumulate on the leaves over the micro-batches; `backward()` then
-sends them through the prefix's graph once. The result equals a full forward/backward of every episode (up to
-float rounding; `tests/pipelines/test_rl_forward.py`) at the cost of the prefix once instead of once per row.
+sends them through the prefix once (recomputing its forward, which costs less than holding its
+activations). The result equals a full forward/backward of every episode (up to float rounding;
+`tests/pipelines/test_rl_forward.py`) at the cost of the prefix once instead of once per row.
 
 Sequences are right-padded with no attention mask: causal attention never lets a real token see the padding
 after it. Only the positions that predict a policy token go through the LM head (the vocabulary projection
@@ -38,15 +39,22 @@ def shared_prefix_length(rows: Sequence[Row], minimum: int = MIN_SHARED_PREFIX) 
 
 
 class SharedPrefix:
-    """The keys and values of a prefix, computed with gradients once and shared by every row of a forward."""
+    """The keys and values of a prefix, computed once and shared by every row of a forward.
+
+    The prefix runs without a graph; `backward()` runs it again with one and sends the gradients gathered on
+    its keys and values through it. Holding the prefix's activations from the first micro-batch to the last
+    would cost more memory than the recomputation costs time (SmolLM2, 798 tokens: about 1.5 GiB against a
+    forward of 798 tokens). The two forwards compute the same keys and values: no dropout runs in them
+    (bao's LoRA has none).
+    """
 
     def __init__(self, model, ids: Sequence[int]) -> None:
         self.model = model
-        self.length = len(ids)
-        device = next(model.parameters()).device
-        out = model.get_decoder()(input_ids=torch.tensor([list(ids)], device=device), use_cache=True)
-        self.graph = [t for layer in out.past_key_values.layers for t in (layer.keys, layer.values)]
-        self.leaves = [t.detach().requires_grad_(torch.is_grad_enabled()) for t in self.graph]
+        self.ids = list(ids)
+        self.length = len(self.ids)
+        grad = torch.is_grad_enabled()
+        with torch.no_grad():
+            self.leaves = [t.requires_grad_(grad) for t in self._keys_values()]
 
     def cache(self, rows: int) -> DynamicCache:
         cache = DynamicCache(config=self.model.config)
@@ -57,9 +65,17 @@ class SharedPrefix:
 
     def backward(self) -> None:
         """Send the gradients accumulated on the shared keys and values through the prefix's own graph."""
-        pairs = [(g, leaf.grad) for g, leaf in zip(self.graph, self.leaves) if leaf.grad is not None]
-        if pairs:
+        if all(leaf.grad is None for leaf in self.leaves):
+            return
+        with torch.enable_grad():
+            graph = self._keys_values()
+            pairs = [(g, leaf.grad) for g, leaf in zip(graph, self.leaves) if leaf.grad is not None]
             torch.autograd.backward([g for g, _ in pairs], [d for _, d in pairs])
+
+    def _keys_values(self) -> list[torch.Tensor]:
+        device = next(self.model.parameters()).device
+        out = self.model.get_decoder()(input_ids=torch.tensor([self.ids], device=device), use_cache=True)
+        return [t for layer in out.past_key_values.layers for t in (layer.keys, layer.values)]
 
 
 def policy_logprobs(
