@@ -185,10 +185,8 @@ def check_common(gamma: float, epsilon: float) -> None:
 def batch_stats(episodes: Sequence[Episode], scores: Sequence[float], adv: Sequence[float]) -> dict[str, float]:
     """Numbers every estimator logs: score mean/std, the share of episodes in zero-variance groups, |advantage|."""
     n = max(len(scores), 1)
-    by_group: dict[Hashable, set[float]] = {}
-    for ep, s in zip(episodes, scores):
-        by_group.setdefault(ep.group, set()).add(s)
-    flat = sum(len(by_group[ep.group]) == 1 for ep in episodes)
+    stats = group_stats(scores, [ep.group for ep in episodes])
+    flat = sum(stats[ep.group].std == 0 for ep in episodes)
     mean = math.fsum(scores) / n
     return {
         "score_mean": mean,

@@ -12,7 +12,16 @@ import time
 from types import TracebackType
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+
+def live_bar(console: Console, label: str, total: int) -> tuple[Progress, TaskID]:
+    """A started, transient rich bar with a count, the elapsed time and a free `detail` field."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("{task.fields[detail]}"))
+    bar = Progress(*columns, console=console, transient=True)
+    bar.start()
+    return bar, bar.add_task(label, total=total, detail="")
 
 
 class EpisodeProgress:
@@ -26,11 +35,7 @@ class EpisodeProgress:
 
     def __enter__(self) -> EpisodeProgress:
         if self.console.is_terminal:
-            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                       TextColumn("{task.fields[detail]}"))
-            self.bar = Progress(*columns, console=self.console, transient=True)
-            self.bar.start()
-            self.job = self.bar.add_task(self.label, total=self.total, detail="")
+            self.bar, self.job = live_bar(self.console, self.label, self.total)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:

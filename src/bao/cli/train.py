@@ -8,12 +8,12 @@ settings are checked before any model loads. A run directory that already holds 
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
+from bao.cli.progress import live_bar
 from bao.cli.sft import add_config_arguments
 
 HEADLINE = ("episode/score", "episode/success", "episode/U", "episode/redundant_rate", "loss/policy")
@@ -66,15 +66,10 @@ class StepProgress:
         self.done_episodes = 0
         self.phase = ""
         self.last = ""
-        self.started = time.perf_counter()
 
     def __enter__(self) -> StepProgress:
         if self.console.is_terminal:
-            columns = (TextColumn("train"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                       TextColumn("{task.fields[detail]}"))
-            self.bar = Progress(*columns, console=self.console, transient=True)
-            self.bar.start()
-            self.job = self.bar.add_task("train", total=self.steps, detail="")
+            self.bar, self.job = live_bar(self.console, "train", self.steps)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -47,10 +47,9 @@ from bao.pipelines.metrics import summarize
 from bao.pipelines.rl_config import RLConfig
 from bao.pipelines.rl_data import Row, flat_groups, step_jobs, to_episode, training_rows
 from bao.pipelines.rl_forward import SharedPrefix, policy_logprobs, shared_prefix_length
-from bao.pipelines.sft import JsonlLog, complete_checkpoints, prepare_resume, save_final
+from bao.pipelines.sft import MARKER, JsonlLog, complete_checkpoints, prepare_resume, save_final
 from bao.rewards import COMPONENTS
 
-MARKER = "bao-complete"
 # Settings a resumed run may change: how long it runs, how often it evaluates and saves.
 RESUMABLE_CHANGES = {"steps", "eval_every", "eval_n", "eval_seeds", "eval_before", "save_every", "keep_checkpoints",
                      "out"}

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bao.algos import Advantages, Episode, token_advantages
+from bao.algos.base import group_stats
 from bao.core.types import Task, Trajectory
 from bao.policies.seeds import turn_seed
 from bao.rewards import COMPONENTS, RewardConfig, turn_rewards
@@ -74,7 +75,4 @@ def training_rows(trajectories: Sequence[Trajectory], groups: Sequence[str], adv
 
 def flat_groups(adv: Advantages, groups: Sequence[str]) -> set[str]:
     """Groups whose scores are all equal (no comparison, so no signal under a group baseline)."""
-    seen: dict[str, set[float]] = {}
-    for group, score in zip(groups, adv.scores):
-        seen.setdefault(group, set()).add(score)
-    return {g for g, scores in seen.items() if len(scores) == 1}
+    return {g for g, stats in group_stats(adv.scores, groups).items() if stats.std == 0}
