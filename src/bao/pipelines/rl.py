@@ -268,15 +268,12 @@ class Trainer:
     # ---------------------------------------------------------------------------------- eval and checkpoints
 
     def _evaluate(self) -> dict[str, float]:
-        from bao.pipelines.evaluate import EvalConfig, evaluate
+        from bao.pipelines.evaluate import evaluate
 
         self._phase("eval")
         self.model.eval()
         config = self.config
-        eval_config = EvalConfig(env=config.env, split="test", n=config.eval_n, seeds=config.seeds(),
-                                 max_turns=config.max_turns, batch_size=config.rollout_batch,
-                                 engine={"max_tokens": config.max_tokens}, env_kwargs=dict(config.env_args))
-        result = evaluate(eval_config, self.policy, self.out / f"eval-step-{self.step}")
+        result = evaluate(config.eval_config(), self.policy, self.out / f"eval-step-{self.step}")
         metrics = {k: round(v.mean, 4) for k, v in result.metrics.items()}
         self.log.write("eval", step=self.step, seconds=round(result.seconds, 1), **metrics)
         if self.writer is not None:

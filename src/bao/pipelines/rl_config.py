@@ -91,6 +91,14 @@ class RLConfig:
     def seeds(self) -> list[int]:
         return [int(s) for s in str(self.eval_seeds).split(",") if s.strip()]
 
+    def eval_config(self) -> Any:
+        """The test-split evaluation of this run: its tasks, seeds, limits and env options."""
+        from bao.pipelines.evaluate import EvalConfig
+
+        return EvalConfig(env=self.env, split="test", n=self.eval_n, seeds=self.seeds(), max_turns=self.max_turns,
+                          batch_size=self.rollout_batch, engine={"max_tokens": self.max_tokens},
+                          env_kwargs=dict(self.env_args))
+
 
 def flag_fields() -> list[dataclasses.Field]:
     """The fields that are also command-line flags (dict fields are set in YAML or as key=value)."""
