@@ -17,12 +17,14 @@ score, success, U, redundant-query rate, thinking words and loss). Checkpoints s
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
 from pathlib import Path
 
 COLUMNS = ("score", "success", "pass@U-1", "U", "UR", "redundant_rate", "think_words", "invalid_rate", "loophole")
+PAIRED = ("score", "success", "U", "UR")
 CURVES = ("episode/score", "episode/success", "episode/U", "episode/redundant_rate", "episode/think_words",
           "loss/policy")
 
@@ -58,22 +60,24 @@ def main() -> int:
                   eval_seeds=args.eval_seeds, eval_before=False, seed=args.seed)
     algos = [a for a in args.algos.split(",") if a]
     configs = {a: build_config(None, {**common, "algo": a, "out": args.out / a}, args.set) for a in algos}
-    before = _evaluate_once(configs[algos[0]], args.out / "before")
-    runs = {}
+    settings = {**common, "algos": algos, "init": args.init, "set": args.set}
+    payload = _previous(args.results / "results.json", settings)
+    payload["before"] = payload.get("before") or _evaluate_once(configs[algos[0]], args.out / "before")
+    _write(args.results, payload)
     for algo, config in configs.items():
+        if algo in payload["runs"]:
+            continue
         end = _finished(config.run_dir)
         if end is None:
             print(f"== {algo}", flush=True)
             Trainer(config).run()
             end = _finished(config.run_dir)
-        runs[algo] = {"after": _metrics(config.run_dir / f"eval-step-{config.steps}"), "seconds": end["seconds"],
-                      "curves": _curves(config.run_dir)}
-    args.results.mkdir(parents=True, exist_ok=True)
-    payload = {"settings": {**common, "algos": algos, "init": args.init, "set": args.set}, "before": before,
-               "runs": runs}
-    (args.results / "results.json").write_text(json.dumps(payload, indent=2))
-    (args.results / "table.md").write_text(_table(before, runs))
-    _plot(runs, args.results / "curves.png")
+        after = config.run_dir / f"eval-step-{config.steps}"
+        payload["runs"][algo] = {"after": _metrics(after), "paired": _paired(args.out / "before", after),
+                                 "seconds": end["seconds"], "curves": _curves(config.run_dir)}
+        if "grpo" in payload["runs"] and algo != "grpo":
+            payload["runs"][algo]["vs_grpo"] = _paired(configs["grpo"].run_dir / f"eval-step-{config.steps}", after)
+        _write(args.results, payload)
     print((args.results / "table.md").read_text())
     return 0
 
@@ -91,6 +95,43 @@ def _evaluate_once(config, out: Path) -> dict:
         evaluate(config.eval_config(), policy, out)
         print(f"before: {time.perf_counter() - start:.0f} s", flush=True)
     return _metrics(out)
+
+
+def _previous(path: Path, settings: dict) -> dict:
+    """Results of an earlier invocation with the same settings: finished algorithms are not rerun (their
+    checkpoints may be gone, e.g. on another machine; the committed results are what counts)."""
+    if path.is_file():
+        old = json.loads(path.read_text())
+        if old.get("settings", {}) | {"algos": settings["algos"]} == settings:
+            return {**old, "settings": settings}
+        print(f"{path}: settings changed, every run is redone", flush=True)
+    return {"settings": settings, "before": None, "runs": {}}
+
+
+def _write(results: Path, payload: dict) -> None:
+    results.mkdir(parents=True, exist_ok=True)
+    tmp = results / "results.json.tmp"
+    tmp.write_text(json.dumps(payload, indent=2))
+    tmp.replace(results / "results.json")
+    (results / "table.md").write_text(_table(payload))
+    if payload["runs"]:
+        _plot(payload["runs"], results / "curves.png")
+
+
+def _paired(base: Path, other: Path) -> dict:
+    """`other` minus `base` per test episode (same task, same user seed), with 95% CIs: tighter than comparing
+    two pooled means, because the task's difficulty cancels."""
+    from bao.core.types import read_jsonl
+    from bao.pipelines.metrics import mean_ci
+
+    def per_episode(path: Path) -> dict:
+        return {(t.task_id, t.seed): {"score": t.score, "success": float(t.success), "U": t.U,
+                                      "UR": t.U / t.n_turns if t.n_turns else 0.0}
+                for t in read_jsonl(path / "trajectories.jsonl")}
+
+    a, b = per_episode(base), per_episode(other)
+    keys = sorted(a.keys() & b.keys())
+    return {m: dataclasses.asdict(mean_ci([b[k][m] - a[k][m] for k in keys])) for m in PAIRED}
 
 
 def _metrics(path: Path) -> dict:
@@ -115,13 +156,22 @@ def _cell(metric: dict) -> str:
     return f"{metric['mean']:.2f} [{metric['low']:.2f}, {metric['high']:.2f}]"
 
 
-def _table(before: dict, runs: dict) -> str:
+def _table(payload: dict) -> str:
+    before, runs = payload["before"], payload["runs"]
     lines = ["| algo | when | " + " | ".join(COLUMNS) + " | wall-clock |",
              "|---|---|" + "---|" * len(COLUMNS) + "---|",
              "| all | before | " + " | ".join(_cell(before[c]) for c in COLUMNS) + " | |"]
     for algo, run in runs.items():
         lines.append(f"| {algo} | after | " + " | ".join(_cell(run["after"][c]) for c in COLUMNS)
                      + f" | {run['seconds']:.0f} s |")
+    if runs:
+        lines += ["", "Paired by test episode (same task and user seed), 95% CI:", "",
+                  "| algo | comparison | " + " | ".join(f"delta {m}" for m in PAIRED) + " |",
+                  "|---|---|" + "---|" * len(PAIRED)]
+        for algo, run in runs.items():
+            for name, key in (("after - before", "paired"), ("after - grpo after", "vs_grpo")):
+                if key in run:
+                    lines.append(f"| {algo} | {name} | " + " | ".join(_cell(run[key][m]) for m in PAIRED) + " |")
     return "\n".join(lines) + "\n"
 
 
