@@ -20,7 +20,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bao.cli.main import console
+    from bao.cli.console import console
     from bao.cli.progress import EpisodeProgress
     from bao.pipelines.teacher_data import (
         TeacherDataConfig,

@@ -10,20 +10,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 
 from bao.cli import data as data_cli
 from bao.cli import models as models_cli
 from bao.cli import sft as sft_cli
 from bao.cli import train as train_cli
+from bao.cli.console import console
 from bao.cli.progress import EpisodeProgress
 from bao.envs.data import DataError
 from bao.envs.registry import UnknownEnv
 from bao.llm_client import LLMError
 from bao.policies.models import ModelError
-
-console = Console()
 
 
 class UsageError(RuntimeError):

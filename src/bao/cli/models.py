@@ -20,7 +20,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from bao.cli.main import console
+    from bao.cli.console import console
     from bao.policies.models import EMBEDDED, cache_dir, cached, pull
 
     if args.models_command == "pull":

@@ -61,7 +61,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from bao.cli.main import console
+    from bao.cli.console import console
     from bao.pipelines.sft import SFTConfig, train
 
     config = config_from_args(SFTConfig, args)

@@ -31,7 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bao.cli.main import console
+    from bao.cli.console import console
     from bao.pipelines.rl_config import build_config, flag_fields
 
     flags = {f.name: getattr(args, f.name) for f in flag_fields()}
