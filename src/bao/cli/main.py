@@ -16,6 +16,7 @@ from bao.cli import data as data_cli
 from bao.cli import models as models_cli
 from bao.cli import sft as sft_cli
 from bao.cli import train as train_cli
+from bao.cli.args import seeds
 from bao.cli.console import console
 from bao.cli.progress import EpisodeProgress
 from bao.envs.data import DataError
@@ -26,13 +27,6 @@ from bao.policies.models import ModelError
 
 class UsageError(RuntimeError):
     """A mistake in the command line; the message says what to fix."""
-
-
-def _seeds(text: str) -> list[int]:
-    try:
-        return [int(s) for s in text.split(",") if s.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seeds must be integers separated by commas, got {text!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--agent", default="heuristic", help="scripted agent: random, answer-now, heuristic, oracle")
     ev.add_argument("--split", default="test", choices=("train", "test"))
     ev.add_argument("--n", type=int, default=None, help="first N tasks of the split (default: all)")
-    ev.add_argument("--seed", type=_seeds, default=[0], help="seed, or seeds separated by commas (aggregated)")
+    ev.add_argument("--seed", type=seeds, default=[0], help="seed, or seeds separated by commas (aggregated)")
     ev.add_argument("--max-turns", type=int, default=None, help="turn limit (default: the env's, 16)")
     ev.add_argument("--out", type=Path, default=None, help="output directory (default runs/eval/ENV-AGENT)")
     _add_llm_arguments(ev)
