@@ -34,3 +34,8 @@ class ClueEnv(Env):
         if action.kind is ActionKind.ANSWER:
             return StepResult("Done.", 1.0 if self.asked else 0.25, True, {"success": self.asked})
         return StepResult("Use [action] clue or [answer] N.", 0.0, False, {})
+
+
+def first_turn() -> list[dict]:
+    """The messages an episode opens with (every task has the same)."""
+    return ClueEnv().tasks("train")[0].prompt

@@ -11,51 +11,11 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from bao.agent.prompt import IM_END  # noqa: E402
-from bao.envs import registry  # noqa: E402
 from bao.pipelines.rl import Trainer  # noqa: E402
 from bao.pipelines.rl_config import RLConfig, build_config  # noqa: E402
-from bao.pipelines.sft import tokenize_example  # noqa: E402
-from bao.policies.tiny import build_tiny_model  # noqa: E402
-from tests.pipelines.clue_env import ANSWER, ASK, ClueEnv  # noqa: E402
+from tests.pipelines.clue_env import ANSWER, ASK, first_turn  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread", "clue_env")
-
-
-@pytest.fixture
-def clue_env(monkeypatch):
-    """Registered only while a test runs, so that tests which list every env do not see it."""
-    monkeypatch.setitem(registry._ENVS, "clue", "tests.pipelines.clue_env:ClueEnv")
-
-
-def _first_turn(tokenizer) -> list[dict]:
-    return ClueEnv().tasks("train")[0].prompt
-
-
-@pytest.fixture(scope="module")
-def warm_start(tmp_path_factory):
-    """The tiny model fine-tuned to open with either move about equally often (the SFT stage, in miniature)."""
-    torch.manual_seed(0)
-    model, tokenizer = build_tiny_model()
-    prompt = _first_turn(tokenizer)
-    examples = [
-        {"messages": [*prompt, {"role": "assistant", "content": ASK}, {"role": "tool", "content": "The number is 7."},
-                      {"role": "assistant", "content": ANSWER}]},
-        {"messages": [*prompt, {"role": "assistant", "content": ANSWER}]},
-    ]
-    rows = [tokenize_example(e, tokenizer, 4096) for e in examples]
-    model.train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
-    for _ in range(80):
-        for row in rows:
-            ids = torch.tensor([row["input_ids"]])
-            loss = model(input_ids=ids, labels=torch.tensor([row["labels"]])).loss
-            loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-    path = tmp_path_factory.mktemp("clue") / "warm"
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
 
 
 def ask_probability(model, tokenizer) -> float:
@@ -64,7 +24,7 @@ def ask_probability(model, tokenizer) -> float:
     from bao.policies.hf import HFPolicy
 
     policy = HFPolicy(model, tokenizer)
-    prompt = policy.prompt_ids(_first_turn(tokenizer))
+    prompt = policy.prompt_ids(first_turn())
     ask, answer = policy.encode(ASK + IM_END), policy.encode(ANSWER + IM_END)
     split = next(i for i, (a, b) in enumerate(zip(ask, answer)) if a != b)
     ids = torch.tensor([prompt + ask[:split]])

@@ -8,6 +8,7 @@ settings are checked before any model loads. A run directory that already holds 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from rich.console import Console
@@ -33,6 +34,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from bao.cli.console import console
     from bao.pipelines.rl_config import build_config, flag_fields
+
+    if int(os.environ.get("RANK", "0")) > 0:  # data-parallel: the main process speaks for the run
+        console = Console(quiet=True)
 
     flags = {f.name: getattr(args, f.name) for f in flag_fields()}
     config = build_config(args.config, flags, args.overrides)

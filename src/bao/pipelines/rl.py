@@ -1,4 +1,5 @@
-"""`bao train`: multi-turn GRPO with turn-level credit (BAO stage 2, second half), on one machine.
+"""`bao train`: multi-turn GRPO with turn-level credit (BAO stage 2, second half), on one process or data-parallel
+over several (`rl_dist`: `accelerate launch` on GPUs, `torchrun` on CPUs).
 
 A step: play `tasks_per_step` groups of `group_size` episodes with the rollout engine (a group shares its task
 and simulated-user seed; its members sample differently), shape each turn's reward (`bao.rewards`), turn the
@@ -46,6 +47,7 @@ from bao.envs import make
 from bao.pipelines.metrics import summarize
 from bao.pipelines.rl_config import RLConfig
 from bao.pipelines.rl_data import Row, flat_groups, step_jobs, to_episode, training_rows
+from bao.pipelines.rl_dist import Workers
 from bao.pipelines.rl_forward import SharedPrefix, policy_logprobs, shared_prefix_length
 from bao.pipelines.sft import MARKER, JsonlLog, complete_checkpoints, prepare_resume, save_final
 from bao.rewards import COMPONENTS
@@ -70,7 +72,9 @@ class Trainer:
 
     def __init__(self, config: RLConfig, hooks: Hooks | None = None) -> None:
         self.config = config
-        self.hooks = hooks or Hooks()
+        self.workers = Workers()
+        self.workers.check(config.tasks_per_step)
+        self.hooks = (hooks or Hooks()) if self.workers.is_main else Hooks()
         self.out = config.run_dir
         self.reward_config = config.reward_config()
         self.algo_config = config.algo_config()
@@ -83,7 +87,7 @@ class Trainer:
         if not self.tasks:
             raise ValueError(f"{config.env} has no {config.split} tasks")
         self._check_run_dir()
-        self.log = JsonlLog(self.out / "log.jsonl")
+        self.log = JsonlLog(self.out / "log.jsonl") if self.workers.is_main else None
         self.model, self.tokenizer = _load_model(config)
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=config.weight_decay)
@@ -95,7 +99,7 @@ class Trainer:
         self.policy = _policy(self.model, self.tokenizer, config)
         self.step = 0
         self.last_rows: list[Row] = []
-        self.writer = _tensorboard(self.out / "tb")
+        self.writer = _tensorboard(self.out / "tb") if self.workers.is_main else None
 
     def _check_run_dir(self) -> None:
         self.out.mkdir(parents=True, exist_ok=True)
@@ -108,6 +112,8 @@ class Trainer:
             if changed:
                 raise ValueError(f"{self.out} holds a run with other settings ({', '.join(changed)}): use another "
                                  "--out, or the same settings to resume it")
+        if not self.workers.is_main:
+            return
         tmp = saved.with_suffix(".tmp")
         tmp.write_text(json.dumps(current, indent=2))
         tmp.replace(saved)
@@ -118,7 +124,7 @@ class Trainer:
         """Train to `config.steps` (resuming from the newest complete checkpoint), evaluate, save `final/`."""
         config = self.config
         resumed = self._resume()
-        self.log.write("start" if resumed is None else "resume", step=self.step, checkpoint=resumed)
+        self._record("start" if resumed is None else "resume", step=self.step, checkpoint=resumed)
         if self.step == 0 and config.eval_n and config.eval_before:
             self._evaluate()
         start = time.perf_counter()
@@ -134,10 +140,14 @@ class Trainer:
         if config.eval_n:
             summary["eval"] = self._evaluate()
         self._phase("save")
-        summary["final"] = str(save_final(self.model, self.tokenizer, self.out))
-        self.log.write("end", **summary)
+        summary["final"] = str(self.out / "final")
+        if self.workers.is_main:
+            save_final(self.model, self.tokenizer, self.out)
+        self.workers.wait()
+        self._record("end", **summary)
         if self.writer is not None:
             self.writer.close()
+        self.workers.close()
         return summary
 
     def train_step(self) -> dict[str, float]:
@@ -146,7 +156,8 @@ class Trainer:
         self._phase("rollout")
         t0 = time.perf_counter()
         jobs = step_jobs(self.tasks, self.step, config.tasks_per_step, config.group_size, config.seed)
-        trajectories = self._rollout(jobs)
+        mine = [i for i in range(len(jobs)) if self.workers.owns(i // config.group_size)]
+        trajectories = self.workers.gather(self._rollout([jobs[i] for i in mine]), mine)
         _release_freed_memory()
         t1 = time.perf_counter()
         groups = [f"{task.id}@{seed}" for task, seed, _ in jobs]
@@ -161,7 +172,8 @@ class Trainer:
         rows = [r for r in rows if r.group not in dropped]
         self.last_rows = rows
         self._phase("train")
-        losses = self._optimize(rows)
+        owner = {group: k // config.group_size for k, group in enumerate(groups)}
+        losses = self._optimize(rows, [r for r in rows if self.workers.owns(owner[r.group])])
         _release_freed_memory()
         t2 = time.perf_counter()
         self.step += 1
@@ -174,7 +186,7 @@ class Trainer:
                     "time/rollout_s": t1 - t0, "time/train_s": t2 - t1,
                     "tokens/policy": sum(sum(t.tokens.mask) for t in trajectories)}
         metrics = {k: round(float(v), 6) for k, v in metrics.items()}
-        self.log.write("step", step=self.step, **metrics)
+        self._record("step", step=self.step, **metrics)
         if self.writer is not None:
             for key, value in metrics.items():
                 if math.isfinite(value):
@@ -194,17 +206,18 @@ class Trainer:
 
     # ---------------------------------------------------------------------------------------------- the loss
 
-    def _optimize(self, rows: list[Row]) -> dict[str, float]:
-        """`ppo_epochs` optimizer steps of the clipped loss over `rows`, in micro-batches."""
+    def _optimize(self, rows: list[Row], own: list[Row]) -> dict[str, float]:
+        """`ppo_epochs` optimizer steps of the clipped loss over `rows` (the whole batch), in micro-batches; this
+        process runs the forward and backward of `own` (all of `rows` unless the run is data-parallel)."""
         config = self.config
         self.model.train()
         total_tokens = sum(sum(r.mask) for r in rows)
         # Rows whose advantages are all 0 add nothing to the policy loss; they still count in the token-mean
         # denominator (as in verl), so skipping their forward changes no gradient. With a KL term they stay.
-        live = [r for r in rows if not config.skip_zero_advantage or config.kl_coef > 0 or any(r.advantages)]
+        live = [r for r in own if not config.skip_zero_advantage or config.kl_coef > 0 or any(r.advantages)]
         stats = {"loss/policy": 0.0, "loss/kl": 0.0, "loss/clipfrac": 0.0, "loss/entropy": 0.0}
         prefix_len = shared_prefix_length(live) if config.share_prefix else 0
-        forward_tokens = prefix_len + sum(len(r.ids) - prefix_len for r in live)
+        counts = {"train/rows": len(live), "tokens/forward": prefix_len + sum(len(r.ids) - prefix_len for r in live)}
         reference = self._reference_logprobs(live, prefix_len) if config.kl_coef > 0 else None
         grad_norm = 0.0
         for _ in range(config.ppo_epochs):
@@ -217,15 +230,18 @@ class Trainer:
                     self._accumulate(chunk, ref, prefix, total_tokens, len(rows), stats)
                 if prefix is not None:
                     prefix.backward()
+            self.workers.sum_gradients(self.params)
+            if any(p.grad is not None for p in self.params):
                 norm = torch.nn.utils.clip_grad_norm_(self.params, config.max_grad_norm or float("inf"))
                 grad_norm = float(norm)
             self.optimizer.step()  # a no-op without gradients (AdamW skips them), so the schedule stays in step
         self.optimizer.zero_grad(set_to_none=True)  # the next rollout needs the memory more than the gradients
         self.scheduler.step()
+        totals = self.workers.sum_stats({**stats, **counts})
         scale = max(total_tokens, 1) * config.ppo_epochs
-        out = {k: v / scale for k, v in stats.items()}
-        out |= {"train/grad_norm": grad_norm, "train/rows": len(live), "tokens/forward": forward_tokens,
-                "tokens/shared_prefix": prefix_len}
+        out = {k: totals[k] / scale for k in stats}
+        out |= {"train/grad_norm": grad_norm, "train/rows": totals["train/rows"],
+                "tokens/forward": totals["tokens/forward"], "tokens/shared_prefix": prefix_len}
         return out
 
     def _accumulate(self, chunk: list[Row], reference: list[torch.Tensor] | None, prefix: SharedPrefix | None,
@@ -268,22 +284,32 @@ class Trainer:
     # ---------------------------------------------------------------------------------- eval and checkpoints
 
     def _evaluate(self) -> dict[str, float]:
+        """Evaluate on the test split (on the main process; the others wait and return {})."""
         from bao.pipelines.evaluate import evaluate
 
         self._phase("eval")
+        if not self.workers.is_main:
+            self.workers.wait()
+            return {}
         self.model.eval()
         config = self.config
         result = evaluate(config.eval_config(), self.policy, self.out / f"eval-step-{self.step}")
         metrics = {k: round(v.mean, 4) for k, v in result.metrics.items()}
-        self.log.write("eval", step=self.step, seconds=round(result.seconds, 1), **metrics)
+        self._record("eval", step=self.step, seconds=round(result.seconds, 1), **metrics)
         if self.writer is not None:
             for key, value in metrics.items():
                 if math.isfinite(value):
                     self.writer.add_scalar(f"eval/{key}", value, self.step)
+        self.workers.wait()
         return metrics
 
     def _save(self) -> None:
         self._phase("save")
+        if self.workers.is_main:
+            self._write_checkpoint()
+        self.workers.wait()
+
+    def _write_checkpoint(self) -> None:
         name = f"checkpoint-{self.step}"
         tmp = self.out / f"tmp-{name}"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -297,11 +323,12 @@ class Trainer:
         tmp.rename(self.out / name)
         for old in complete_checkpoints(self.out)[: -self.config.keep_checkpoints]:
             shutil.rmtree(old)
-        self.log.write("checkpoint", step=self.step, path=str(self.out / name))
+        self._record("checkpoint", step=self.step, path=str(self.out / name))
 
     def _resume(self) -> str | None:
-        for stale in self.out.glob("tmp-checkpoint-*"):
-            shutil.rmtree(stale)
+        if self.workers.is_main:
+            for stale in self.out.glob("tmp-checkpoint-*"):
+                shutil.rmtree(stale)
         checkpoint = prepare_resume(self.out)
         if checkpoint is None:
             return None
@@ -318,6 +345,10 @@ class Trainer:
         self.scheduler.load_state_dict(torch.load(checkpoint / "scheduler.pt", weights_only=True))
         self.step = json.loads((checkpoint / "state.json").read_text())["step"]
         return str(checkpoint)
+
+    def _record(self, event: str, **fields: Any) -> None:
+        if self.log is not None:
+            self.log.write(event, **fields)
 
     def _phase(self, name: str) -> None:
         if self.hooks.on_phase:
