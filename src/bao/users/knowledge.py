@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bao.envs.data import DataError
+from bao.core.errors import DataError
 
 
 def sheet_path(env: str, name: str) -> Path:
