@@ -17,7 +17,6 @@ score, success, U, redundant-query rate, thinking words and loss). Checkpoints s
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -92,7 +91,7 @@ def _evaluate_once(config, out: Path) -> dict:
         sampling = SamplingConfig(config.temperature, config.top_p, config.max_new_tokens)
         policy = load_hf_policy(HFPolicyConfig(config.init or config.model, config.adapter, sampling))
         start = time.perf_counter()
-        evaluate(config.eval_config(), policy, out)
+        evaluate(config.eval_config(), policy, out, resume=(out / "INCOMPLETE").is_file())
         print(f"before: {time.perf_counter() - start:.0f} s", flush=True)
     return _metrics(out)
 
@@ -122,7 +121,7 @@ def _paired(base: Path, other: Path) -> dict:
     """`other` minus `base` per test episode (same task, same user seed), with 95% CIs: tighter than comparing
     two pooled means, because the task's difficulty cancels."""
     from bao.core.types import read_jsonl
-    from bao.pipelines.metrics import mean_ci
+    from bao.pipelines.metrics import mean_ci, to_json
 
     def per_episode(path: Path) -> dict:
         return {(t.task_id, t.seed): {"score": t.score, "success": float(t.success), "U": t.U,
@@ -131,7 +130,7 @@ def _paired(base: Path, other: Path) -> dict:
 
     a, b = per_episode(base), per_episode(other)
     keys = sorted(a.keys() & b.keys())
-    return {m: dataclasses.asdict(mean_ci([b[k][m] - a[k][m] for k in keys])) for m in PAIRED}
+    return to_json({m: mean_ci([b[k][m] - a[k][m] for k in keys]) for m in PAIRED})
 
 
 def _metrics(path: Path) -> dict:
@@ -153,6 +152,9 @@ def _curves(run_dir: Path) -> dict[str, list[float]]:
 
 
 def _cell(metric: dict) -> str:
+    """A metric as `mean [low, high]`; `n/a` where it is undefined (null in metrics.json, e.g. no questions)."""
+    if metric["mean"] is None:
+        return "n/a"
     return f"{metric['mean']:.2f} [{metric['low']:.2f}, {metric['high']:.2f}]"
 
 

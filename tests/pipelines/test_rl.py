@@ -126,3 +126,11 @@ def test_bad_settings_fail_in_one_line_before_any_model_loads(bad, message, caps
     assert main(["train", "--env", "clue", *bad]) == 2
     err = capsys.readouterr().out
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_undefined_metrics_are_logged_as_null_so_the_log_stays_valid_json():
+    from bao.pipelines.rl import _finite
+
+    record = _finite({"episode/redundant_rate": math.nan, "loss/policy": 0.5, "eval": {"x": math.inf, "y": 1}})
+    assert record == {"episode/redundant_rate": None, "loss/policy": 0.5, "eval": {"x": None, "y": 1}}
+    json.dumps(record, allow_nan=False)

@@ -5,12 +5,14 @@ import pytest
 from bao.agent.parse import parse_action
 from bao.agent.wire import TOOL_SCHEMA
 from bao.envs import make
+from bao.envs.data import DataError
 from bao.envs.intention import ALREADY_SAID, REDIRECT, task_details
 from bao.pipelines.teacher_data import (
     TeacherDataConfig,
     build_teacher_data,
     read_examples,
     stats_path_of,
+    write_examples,
 )
 from bao.policies.teachers.intention import detour_schedule
 from tests.conftest import needs_data
@@ -92,8 +94,10 @@ def test_llm_annotator_rewrites_reasoning_and_drops_what_breaks_the_grammar(tmp_
         prompts = [r["messages"][-1]["content"] for r in server.requests]
     titles = [t.hidden["title"] for t in make("telepathy").tasks("train")[:3]]
     assert len(prompts) > 3
-    for prompt in prompts:  # the annotator sees an entity's name only once the agent has said it
-        assert all(title not in prompt or f"answer: {title}" in prompt for title in titles)
+    for prompt in prompts:  # the annotator sees an entity's name only once the agent has said it, or in the
+        # public list of the last few candidates (`Alive:`, from the knowledge base and the answers so far)
+        public = "\n".join(line for line in prompt.splitlines() if line.startswith("Alive:"))
+        assert all(title not in prompt or f"answer: {title}" in prompt or title in public for title in titles)
     examples = list(read_examples(out))
     assert stats.kept == len(examples) > 0 and stats.annotation_failed == 0
     first = parse_action(examples[0]["messages"][2]["content"])
@@ -101,5 +105,27 @@ def test_llm_annotator_rewrites_reasoning_and_drops_what_breaks_the_grammar(tmp_
 
     with FakeServer(lambda request: completion("free text")) as server:
         stats = build_teacher_data(TeacherDataConfig(env="telepathy", out=out, n=2, annotator_url=server.base_url,
-                                                     annotator_model="fake"))
+                                                     annotator_model="fake", overwrite=True))
     assert stats.kept == 0 and stats.annotation_failed == 2
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "parquet"])
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary_file(tmp_path, suffix):
+    out = tmp_path / f"data.{suffix}"
+    write_examples(out, [{"messages": [{"role": "user", "content": "old"}], "tools": []}])
+    before = out.read_bytes()
+
+    def broken():
+        yield {"messages": [{"role": "user", "content": "new"}], "tools": []}
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_examples(out, broken())
+    assert out.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+def test_a_parquet_row_without_messages_is_named_by_its_row(tmp_path):
+    out = tmp_path / "data.parquet"
+    write_examples(out, [{"messages": [{"role": "user", "content": "hi"}], "tools": []}, {"prompt": "hi", "tools": []}])
+    with pytest.raises(DataError, match='data.parquet row 2: expected an object with "messages"'):
+        list(read_examples(out))

@@ -147,3 +147,19 @@ def test_load_hf_policy_explains_a_missing_model(tmp_path):
         load_hf_policy(HFPolicyConfig(model=str(tmp_path)))
     with pytest.raises(ModelError, match="not a peft adapter"):
         load_hf_policy(HFPolicyConfig(model=str(save_tiny_model(tmp_path / "m")), adapter=str(tmp_path)))
+
+
+def test_load_hf_policy_names_a_corrupt_weights_file_in_one_line(tmp_path):
+    model_dir = save_tiny_model(tmp_path / "tiny")
+    (model_dir / "model.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(ModelError) as error:
+        load_hf_policy(HFPolicyConfig(model=str(model_dir)))
+    assert str(model_dir / "model.safetensors") in str(error.value) and len(str(error.value).splitlines()) == 1
+
+
+def test_load_hf_policy_says_an_adapter_has_no_weights_before_loading_the_model(tmp_path):
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text("{}")
+    with pytest.raises(ModelError, match="has adapter_config.json but no weights .adapter_model.safetensors"):
+        load_hf_policy(HFPolicyConfig(model=str(tmp_path / "not-loaded"), adapter=str(adapter)))

@@ -102,3 +102,18 @@ def test_pull_downloads_verifies_converts_and_then_reuses_the_embedded_model(emp
     start = time.perf_counter()
     assert pull("smollm2-135m") == path
     assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize("model", ["runs/sft/final", "./final", "runs/final", "weights/model.gguf", "~/no-such-model"])
+def test_a_path_like_model_that_does_not_exist_fails_at_once_naming_the_path(tmp_path, monkeypatch, model):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").mkdir()  # so that `runs/final` is a local path, not the Hub id of an org `runs`
+    start = time.perf_counter()
+    with pytest.raises(ModelError, match=f"model path .*{Path(model).name} does not exist"):
+        resolve(model)
+    assert time.perf_counter() - start < 1
+
+
+def test_an_org_slash_name_without_a_local_directory_of_that_name_stays_a_hub_id(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert resolve("Qwen/Qwen2.5-0.5B-Instruct") == "Qwen/Qwen2.5-0.5B-Instruct"

@@ -6,6 +6,7 @@ import argparse
 import json
 from dataclasses import asdict
 
+from bao.cli.args import positive_int
 from bao.cli.sft import add_config_arguments, config_from_args
 
 
@@ -16,7 +17,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     kinds = data.add_subparsers(dest="data_command", required=True)
     teacher = kinds.add_parser("teacher", help="successful teacher episodes as chat examples (JSONL or parquet)",
                                description=__doc__.splitlines()[0])
-    add_config_arguments(teacher, TeacherDataConfig, positional=("env",))
+    add_config_arguments(teacher, TeacherDataConfig, positional=("env",),
+                         flag_types={"n": positive_int, "max_turns": positive_int})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,10 +27,12 @@ def run(args: argparse.Namespace) -> int:
     from bao.pipelines.teacher_data import (
         TeacherDataConfig,
         build_teacher_data,
+        check_config,
         stats_path_of,
     )
 
     config = config_from_args(TeacherDataConfig, args)
+    check_config(config)
     with EpisodeProgress(console, f"{config.env} teacher ({config.behaviors})", config.n) as progress:
         stats = build_teacher_data(config, progress=progress.episodes)
     console.print_json(json.dumps(asdict(stats)))

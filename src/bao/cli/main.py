@@ -7,21 +7,24 @@ and exit with status 2; anything else is a bug and shows its traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from bao.cli import data as data_cli
 from bao.cli import models as models_cli
 from bao.cli import sft as sft_cli
 from bao.cli import train as train_cli
-from bao.cli.args import seeds
+from bao.cli.args import non_negative_float, positive_int, probability, seeds
 from bao.cli.console import console
 from bao.cli.progress import EpisodeProgress
 from bao.envs.data import DataError
 from bao.envs.registry import UnknownEnv
 from bao.llm_client import LLMError
+from bao.pipelines.evaluate import EvalOutputError
 from bao.policies.models import ModelError
 
 
@@ -37,23 +40,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="evaluate an agent on an environment")
     ev.add_argument("env", help="environment name (see `bao envs`)")
-    ev.add_argument("--agent", default="heuristic", help="scripted agent: random, answer-now, heuristic, oracle")
+    ev.add_argument("--agent", default=None,
+                    help="scripted agent: random, answer-now, heuristic (default), oracle; only with --policy scripted")
     ev.add_argument("--split", default="test", choices=("train", "test"))
-    ev.add_argument("--n", type=int, default=None, help="first N tasks of the split (default: all)")
+    ev.add_argument("--n", type=positive_int, default=None, help="first N tasks of the split (default: all)")
     ev.add_argument("--seed", type=seeds, default=[0], help="seed, or seeds separated by commas (aggregated)")
-    ev.add_argument("--max-turns", type=int, default=None, help="turn limit (default: the env's, 16)")
-    ev.add_argument("--out", type=Path, default=None, help="output directory (default runs/eval/ENV-AGENT)")
+    ev.add_argument("--max-turns", type=positive_int, default=None, help="turn limit (default: the env's, 16)")
+    ev.add_argument("--out", type=Path, default=None,
+                    help="output directory (default runs/eval/ENV-AGENT); must not hold earlier results unless "
+                    "--overwrite or --resume")
+    again = ev.add_mutually_exclusive_group()
+    again.add_argument("--overwrite", action="store_true", help="replace earlier results in the output directory")
+    again.add_argument("--resume", action="store_true",
+                       help="finish an interrupted run: play only the episodes it lacks (same settings required)")
     _add_llm_arguments(ev)
 
     play = sub.add_parser("play", help="play an episode yourself in the terminal")
-    play.add_argument("env")
+    play.add_argument("env", help="environment name (see `bao envs`)")
     play.add_argument("--task", default=None, help="task id (default: the first of the split)")
-    play.add_argument("--split", default="test", choices=("train", "test"))
-    play.add_argument("--seed", type=int, default=0)
+    play.add_argument("--split", default="test", choices=("train", "test"), help="split the task comes from")
+    play.add_argument("--seed", type=int, default=0, help="seed of the simulated user (default %(default)s)")
 
     demo = sub.add_parser("demo", help="the main job: evaluate every scripted agent on every environment")
     demo.add_argument("--env", action="append", help="only this environment (repeatable; default: all)")
-    demo.add_argument("--n", type=int, default=None)
+    demo.add_argument("--n", type=positive_int, default=None, help="first N test tasks of each env (default: all)")
+    demo.add_argument("--seed", type=seeds, default=[0], help="seed, or seeds separated by commas (default 0)")
 
     data_cli.add_parser(sub)
     sft_cli.add_parser(sub)
@@ -75,11 +86,13 @@ def _add_llm_arguments(ev: argparse.ArgumentParser) -> None:
     ev.add_argument("--base-url", default=None, help="openai: endpoint such as http://127.0.0.1:8000/v1 "
                     "(default OpenAI; key from $OPENAI_API_KEY)")
     ev.add_argument("--llm-cache", default=None, help="openai: SQLite file that caches responses (replays reruns)")
-    ev.add_argument("--temperature", type=float, default=default.temperature, help="0 = greedy (default %(default)s)")
-    ev.add_argument("--top-p", type=float, default=default.top_p, help="nucleus sampling (default %(default)s)")
-    ev.add_argument("--max-new-tokens", type=int, default=default.max_new_tokens,
+    ev.add_argument("--temperature", type=non_negative_float, default=default.temperature,
+                    help="0 = greedy (default %(default)s)")
+    ev.add_argument("--top-p", type=probability, default=default.top_p,
+                    help="nucleus sampling, in (0, 1] (default %(default)s)")
+    ev.add_argument("--max-new-tokens", type=positive_int, default=default.max_new_tokens,
                     help="tokens per turn (default %(default)s)")
-    ev.add_argument("--batch-size", type=int, default=None,
+    ev.add_argument("--batch-size", type=positive_int, default=None,
                     help="episodes played at once (default 16 for hf, 64 otherwise)")
 
 
@@ -87,9 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (UsageError, UnknownEnv, DataError, ModelError, LLMError, KeyError, ValueError) as exc:
+    except (UsageError, EvalOutputError, UnknownEnv, DataError, ModelError, LLMError, KeyError, ValueError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+        console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         console.print("interrupted")
@@ -117,23 +130,75 @@ def cmd_envs(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    """Every check that needs no model (env, flags, --n, output directory, resumed settings) comes first: a
+    mistake must not cost a model load or a run."""
     from bao.envs.registry import spec
-    from bao.pipelines.evaluate import EvalConfig
+    from bao.pipelines.evaluate import EvalConfig, check_out_dir, check_resumable
 
     spec(args.env)
-    policy = _make_policy(args)
+    _check_policy_flags(args)
+    _check_n(args.env, args.split, args.n)
     batch_size = args.batch_size or (16 if args.policy == "hf" else 64)
     config = EvalConfig(env=args.env, split=args.split, n=args.n, seeds=args.seed, max_turns=args.max_turns,
                         batch_size=batch_size)
-    label = args.agent if args.policy == "scripted" else policy.name.replace(":", "-").replace("/", "-")
+    label = _label(args)
     out = args.out or Path("runs") / "eval" / f"{args.env}-{label}"
-    result = _run_eval(config, policy, out)
-    print_results({label: result.metrics}, title=f"{args.env} / {args.split} ({len(result.trajectories)} episodes)")
+    check_out_dir(out, overwrite=args.overwrite, resume=args.resume)
+    if args.resume:
+        check_resumable(out, config.settings())
+    policy = _make_policy(args)
+    try:
+        result = _run_eval(config, policy, out, resume=args.resume)
+    except KeyboardInterrupt:
+        console.print(f"finished episodes are kept in {out}/trajectories.jsonl: add --resume to finish the run",
+                      markup=False, highlight=False, soft_wrap=True)
+        raise
+    print_results({label: result.metrics}, title=f"{args.env} / {args.split}: {_episodes(result, config.seeds)}")
     generated = sum(sum(t.tokens.mask) for t in result.trajectories if t.tokens)
     if generated:
         console.print(f"{generated} generated tokens, {generated / result.seconds:.1f} tok/s")
-    console.print(f"wrote {out}/trajectories.jsonl and {out}/metrics.json ({result.seconds:.1f}s)")
+    console.print(f"wrote {out}/trajectories.jsonl and {out}/metrics.json ({result.seconds:.1f}s)", markup=False,
+                  highlight=False, soft_wrap=True)
     return 0
+
+
+def _check_policy_flags(args: argparse.Namespace) -> None:
+    """Flags that the chosen policy would silently ignore, or lack, are mistakes."""
+    if args.agent is not None and args.policy != "scripted":
+        raise UsageError(f"--agent picks a scripted agent; it cannot be combined with --policy {args.policy}")
+    if args.policy == "openai" and not args.model:
+        raise UsageError("--policy openai needs --model NAME (the model name the server knows)")
+
+
+def _check_n(env: str, split: str, n: int | None) -> None:
+    """`--n` beyond the split would silently run fewer tasks than asked for."""
+    from bao.envs import make
+
+    if n is None:
+        return
+    count = len(make(env).tasks(split))
+    if n > count:
+        raise UsageError(f"--n {n} is more than the {count} tasks of the {split} split of {env}")
+
+
+def _label(args: argparse.Namespace) -> str:
+    """The name of the agent in tables and default output directories: the scripted agent's name, or the
+    policy kind and the model (for a local model its last two path parts, so that `a/final` and `b/final`
+    differ)."""
+    if args.policy == "scripted":
+        return args.agent or "heuristic"
+    if args.policy == "openai":
+        return "openai-" + args.model.replace(":", "-").replace("/", "-")
+    from bao.policies.models import DEFAULT_MODEL
+
+    label = "hf-" + _path_label(args.model or DEFAULT_MODEL)
+    return label + (f"+{_path_label(args.adapter)}" if args.adapter else "")
+
+
+def _path_label(model: str) -> str:
+    path = Path(model).expanduser()
+    parts = path.resolve().parts if path.exists() else path.parts
+    return "-".join(parts[-2:]).replace(":", "-")
 
 
 def _make_policy(args: argparse.Namespace):
@@ -141,7 +206,7 @@ def _make_policy(args: argparse.Namespace):
     if args.policy == "scripted":
         from bao.policies.scripted import make_agent
 
-        return make_agent(args.agent, args.env)
+        return make_agent(args.agent or "heuristic", args.env)
     from bao.policies.sampling import SamplingConfig
 
     sampling = SamplingConfig(args.temperature, args.top_p, args.max_new_tokens)
@@ -149,24 +214,28 @@ def _make_policy(args: argparse.Namespace):
         from bao.policies.hf import HFPolicyConfig, load_hf_policy
         from bao.policies.models import DEFAULT_MODEL
 
-        with console.status(f"loading {args.model or DEFAULT_MODEL}"):
+        with console.status(f"loading {escape(args.model or DEFAULT_MODEL)}"):
             return load_hf_policy(HFPolicyConfig(args.model or DEFAULT_MODEL, args.adapter, sampling))
     from bao.llm_client import ClientConfig
     from bao.policies.openai_api import OpenAIPolicy, OpenAIPolicyConfig
 
-    if not args.model:
-        raise UsageError("--policy openai needs --model NAME (the model name the server knows)")
     client = ClientConfig(base_url=args.base_url, cache=args.llm_cache)
     return OpenAIPolicy(OpenAIPolicyConfig(model=args.model, client=client, sampling=sampling))
 
 
-def _run_eval(config, policy, out):
+def _run_eval(config, policy, out: Path, resume: bool = False):
     from bao.envs import make
     from bao.pipelines.evaluate import evaluate
 
     total = len(make(config.env).tasks(config.split)[: config.n]) * len(config.seeds)
     with EpisodeProgress(console, f"{config.env} {policy.name}", total) as progress:
-        return evaluate(config, policy, out, progress=progress.episodes, on_turns=progress.turns)
+        return evaluate(config, policy, out, progress=progress.episodes, on_turns=progress.turns, resume=resume)
+
+
+def _episodes(result, seeds) -> str:
+    """`48 episodes (seed 0)` / `96 episodes (seeds 0,1)`: what a table's numbers are averaged over."""
+    word = "seed" if len(seeds) == 1 else "seeds"
+    return f"{len(result.trajectories)} episodes ({word} {','.join(map(str, seeds))})"
 
 
 METRIC_COLUMNS = ("score", "success", "pass@U-1", "pass@U-3", "pass@U-5", "U", "U_userrl", "UR", "turns",
@@ -174,14 +243,21 @@ METRIC_COLUMNS = ("score", "success", "pass@U-1", "pass@U-3", "pass@U-5", "U", "
 
 
 def print_results(rows: dict, title: str) -> None:
-    table = Table(title=title)
+    table = Table(title=escape(title))
     table.add_column("metric")
     for name in rows:
-        table.add_column(name, justify="right")
+        table.add_column(escape(name), justify="right")
     for col in METRIC_COLUMNS:
-        table.add_row(col, *(f"{m[col].mean:.2f} ± {(m[col].high - m[col].low) / 2:.2f}" for m in rows.values()))
+        table.add_row(col, *(_cell(m[col]) for m in rows.values()))
     console.print(table)
-    console.print("mean ± half-width of the 95% CI; U counts answers (BAO paper), U_userrl questions and answers")
+    console.print("mean ± half-width of the 95% CI (n/a: nothing to measure); U counts answers (BAO paper), "
+                  "U_userrl questions and answers")
+
+
+def _cell(estimate) -> str:
+    if not math.isfinite(estimate.mean):
+        return "n/a"
+    return f"{estimate.mean:.2f} ± {(estimate.high - estimate.low) / 2:.2f}"
 
 
 def cmd_play(args: argparse.Namespace) -> int:
@@ -195,12 +271,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from bao.pipelines.evaluate import EvalConfig
     from bao.policies.scripted import AGENT_NAMES, make_agent
 
-    for env in args.env or available():
+    envs = args.env or available()
+    for env in envs:
+        _check_n(env, "test", args.n)
+    for env in envs:
         rows = {}
         for name in AGENT_NAMES:
-            config = EvalConfig(env=env, n=args.n)
-            rows[name] = _run_eval(config, make_agent(name, env), Path("runs") / "demo" / f"{env}-{name}").metrics
-        print_results(rows, title=f"{env} / test: scripted agents")
+            config = EvalConfig(env=env, n=args.n, seeds=args.seed)
+            result = _run_eval(config, make_agent(name, env), Path("runs") / "demo" / f"{env}-{name}")
+            rows[name] = result.metrics
+        print_results(rows, title=f"{env} / test: scripted agents, each {_episodes(result, args.seed)}")
     return 0
 
 

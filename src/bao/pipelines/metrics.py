@@ -12,7 +12,9 @@
 - `redundant_rate`: share of questions that revealed nothing new (`bao.rewards.turn_flags`);
 - `think_words`: mean words of reasoning (`<think>`) per turn;
 - `loophole`: share of episodes solved through FunctionGym's near-test-case query (`via_loophole`; 0 elsewhere).
-Proportions use the Wilson interval, means the normal approximation (1.96 standard errors).
+Proportions use the Wilson interval, means the normal approximation (1.96 standard errors). A metric with
+nothing to measure (no episodes, or no questions for `redundant_rate`) is NaN in memory and `null` in JSON,
+since JSON has no NaN and strict readers reject it.
 """
 
 from __future__ import annotations
@@ -89,5 +91,10 @@ def summarize(trajectories: Sequence[Trajectory]) -> dict[str, Estimate]:
     return out
 
 
-def to_json(metrics: dict[str, Estimate]) -> dict[str, dict[str, float]]:
-    return {name: asdict(est) for name, est in metrics.items()}
+def to_json(metrics: dict[str, Estimate]) -> dict[str, dict[str, float | None]]:
+    """Plain dicts for `json.dumps`, with undefined (NaN) values as None."""
+    return {name: {key: _finite_or_none(value) for key, value in asdict(est).items()} for name, est in metrics.items()}
+
+
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None

@@ -348,7 +348,7 @@ class Trainer:
 
     def _record(self, event: str, **fields: Any) -> None:
         if self.log is not None:
-            self.log.write(event, **fields)
+            self.log.write(event, **{k: _finite(v) for k, v in fields.items()})
 
     def _phase(self, name: str) -> None:
         if self.hooks.on_phase:
@@ -366,6 +366,16 @@ def _release_freed_memory() -> None:
             ctypes.CDLL("libc.so.6").malloc_trim(0)
         except (OSError, AttributeError):
             pass
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities as null (a metric undefined this step, e.g. the redundant share without questions), so
+    that log.jsonl stays valid JSON."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _mean(values: list[float]) -> float:

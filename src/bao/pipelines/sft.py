@@ -31,7 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from bao.agent.prompt import IM_END, IM_START, chat_messages
-from bao.pipelines.teacher_data import read_examples
+from bao.envs.data import DataError
+from bao.pipelines.outputs import check_writable
+from bao.pipelines.teacher_data import EXAMPLE_SHAPE, read_examples
 
 IGNORE = -100
 MARKER = "bao-complete"
@@ -216,19 +218,20 @@ def rollout_evaluator(config: SFTConfig, tokenizer: Any, env: str) -> Any:
 
 
 def train(config: SFTConfig) -> dict[str, Any]:
-    """Fine-tune `config.model` on `config.data`; resumes from the newest complete checkpoint in `config.out`."""
-    from transformers import Trainer, TrainingArguments, set_seed
-
+    """Fine-tune `config.model` on `config.data`; resumes from the newest complete checkpoint in `config.out`.
+    The run directory, the data and the model are checked before anything is written into `config.out`, so a
+    run that fails on its inputs leaves no trace there."""
     if config.keep_checkpoints < 2:
         raise ValueError("--keep-checkpoints must be at least 2 (a kill while saving must leave a complete one)")
     out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "sft_config.json").write_text(json.dumps(asdict(config), default=str, indent=2))
-    log = JsonlLog(out / "log.jsonl")
+    check_run_dir(out)
+    examples = load_examples(config)
+    env = config.eval_env or examples[0].get("env")
+    if config.eval_n and not env:
+        raise ValueError("--eval-n needs --eval-env: the examples do not name their environment")
+    from transformers import Trainer, TrainingArguments, set_seed
+
     set_seed(config.seed)
-    examples = list(read_examples(config.data))[: config.limit]
-    if not examples:
-        raise ValueError(f"{config.data} holds no examples")
     model, tokenizer = load_model(config)
     rows = [tokenize_example(e, tokenizer, config.max_length) for e in examples]
     cut = len(rows)
@@ -237,7 +240,6 @@ def train(config: SFTConfig) -> dict[str, Any]:
     if not rows:
         raise ValueError(f"--max-length {config.max_length} cuts every example before its first assistant turn")
     trained_tokens = sum(sum(label != IGNORE for label in r["labels"]) for r in rows)
-    env = config.eval_env or examples[0]["env"]
     evaluate_model = rollout_evaluator(config, tokenizer, env) if config.eval_n else None
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     args = TrainingArguments(
@@ -260,6 +262,9 @@ def train(config: SFTConfig) -> dict[str, Any]:
         remove_unused_columns=False,
         dataloader_num_workers=0,
     )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "sft_config.json").write_text(json.dumps(asdict(config), default=str, indent=2))
+    log = JsonlLog(out / "log.jsonl")
     trainer = Trainer(
         model=model,
         args=args,
@@ -281,6 +286,21 @@ def train(config: SFTConfig) -> dict[str, Any]:
         summary["eval"] = evaluate_model(trainer.model)
     log.write("end", **summary)
     return summary
+
+
+def check_run_dir(out: Path) -> None:
+    """Fail now, not after the model has loaded, when the run directory is a file or cannot be written."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file: sft writes a run directory (checkpoints, log.jsonl, final/)")
+    check_writable(out, f"--out {out}")
+
+
+def load_examples(config: SFTConfig) -> list[dict[str, Any]]:
+    """The first `config.limit` examples of `config.data`; an empty file is an error that says what a line holds."""
+    examples = list(read_examples(config.data))[: config.limit]
+    if not examples:
+        raise DataError(f"{config.data} holds no examples: expected one object with {EXAMPLE_SHAPE} a line")
+    return examples
 
 
 def save_final(model: Any, tokenizer: Any, out: Path) -> Path:

@@ -9,6 +9,9 @@ episodes that solved the task are kept, and none whose reasoning fails the no-ch
 (`bao.policies.teachers.llm`); rewrites that break the grammar or the audit are dropped. Stats (success of the
 teacher, mean R and U of the kept episodes, the turn and length distributions) go beside the data as
 `<file>.stats.json`.
+
+Both files are written through a temporary file beside them and a rename, and the output is checked before the
+first episode: an existing file (without `overwrite`), a directory or a folder that cannot be written fails at once.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +30,9 @@ from bao.agent.wire import TOOL_SCHEMA
 from bao.core.types import Task, Trajectory
 from bao.envs import make
 from bao.envs.data import DataError
-from bao.policies.teachers import make_teacher
+from bao.envs.registry import spec
+from bao.pipelines.outputs import check_writable
+from bao.policies.teachers import BEHAVIOR_MODES, make_teacher, teacher_class
 from bao.policies.teachers.audit import find_leaks
 from bao.rollout.episodes import run_episodes
 
@@ -46,6 +52,7 @@ class TeacherDataConfig:
     annotator_url: str | None = field(default=None, metadata={"help": "OpenAI-compatible endpoint of an LLM that "
                                                                       "rewrites the reasoning (behaviors bao only)"})
     annotator_model: str = field(default="", metadata={"help": "model name sent to the annotator endpoint"})
+    overwrite: bool = field(default=False, metadata={"help": "replace --out if it exists"})
 
 
 @dataclass
@@ -109,10 +116,7 @@ def build_teacher_data(
     config: TeacherDataConfig, progress: Callable[[int], None] | None = None
 ) -> TeacherDataStats:
     """Play `config.n` teacher episodes, write the successful, audited ones and their stats."""
-    if config.n <= 0:
-        raise ValueError("--n must be positive")
-    if config.annotator_url and (config.behaviors != "bao" or not config.annotator_model):
-        raise ValueError("an annotator needs --behaviors bao and --annotator-model")
+    check_config(config)
     start = time.perf_counter()
     kwargs = {"max_steps": config.max_turns} if config.max_turns else {}
     env = make(config.env, **kwargs)
@@ -149,11 +153,36 @@ def build_teacher_data(
         chars=_distribution([sum(len(m["content"]) for m in e["messages"]) for e in examples]),
         seconds=round(time.perf_counter() - start, 2),
     )
-    stats_path = stats_path_of(config.out)
-    tmp = stats_path.with_name(stats_path.name + ".tmp")
-    tmp.write_text(json.dumps(asdict(stats), indent=2))
-    tmp.replace(stats_path)
+    with replacing(stats_path_of(config.out)) as tmp:
+        tmp.write_text(json.dumps(asdict(stats), indent=2))
     return stats
+
+
+def check_config(config: TeacherDataConfig) -> None:
+    """Every mistake in `config` that would otherwise surface after the episodes, or as a misleading error (an
+    unknown split reads as a missing data file); the command line runs it before its progress display starts."""
+    if config.n <= 0:
+        raise ValueError("--n must be positive")
+    if config.annotator_url and (config.behaviors != "bao" or not config.annotator_model):
+        raise ValueError("an annotator needs --behaviors bao and --annotator-model")
+    splits = spec(config.env).splits
+    if config.split not in splits:
+        raise ValueError(f"--split {config.split!r} is not a split of {config.env}: choose one of {', '.join(splits)}")
+    if config.behaviors not in BEHAVIOR_MODES:
+        raise ValueError(f"--behaviors {config.behaviors!r}: choose one of {', '.join(BEHAVIOR_MODES)}")
+    teacher_class(config.env)
+    check_out(config.out, config.overwrite)
+
+
+def check_out(out: str | Path, overwrite: bool) -> None:
+    """Refuse an output file that exists (unless `overwrite`), is a directory, or cannot be written, before a
+    run spends its time on episodes."""
+    out = Path(out)
+    if out.is_dir():
+        raise ValueError(f"--out {out} is a directory: give a file such as {out / 'data.jsonl'}")
+    if out.exists() and not overwrite:
+        raise ValueError(f"--out {out} exists: pass --overwrite to replace it, or choose another file")
+    check_writable(out.parent, f"--out {out}")
 
 
 def _annotate(kept: list[Trajectory], tasks: dict[str, Task],
@@ -173,36 +202,99 @@ def stats_path_of(out: str | Path) -> Path:
     return out.with_name(out.name + ".stats.json")
 
 
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temporary file beside `path` that replaces it when the block ends, and is deleted if the block fails:
+    a reader sees the old file or the new one, and a failure leaves no stray temporary file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        yield tmp
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def write_examples(path: str | Path, examples: Iterable[dict[str, Any]]) -> None:
     """Write examples as JSONL or parquet (by extension), atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    if path.suffix == ".parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+    with replacing(path) as tmp:
+        if path.suffix == ".parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
 
-        rows = [{**e, "tools": json.dumps(e["tools"])} for e in examples]
-        pq.write_table(pa.Table.from_pylist(rows), tmp)
-    else:
-        with tmp.open("w", encoding="utf-8") as fh:
-            for example in examples:
-                fh.write(json.dumps(example, ensure_ascii=False) + "\n")
-    tmp.replace(path)
+            rows = [{**e, "tools": json.dumps(e["tools"])} for e in examples]
+            pq.write_table(pa.Table.from_pylist(rows), tmp)
+        else:
+            with tmp.open("w", encoding="utf-8") as fh:
+                for example in examples:
+                    fh.write(json.dumps(example, ensure_ascii=False) + "\n")
+
+
+EXAMPLE_SHAPE = '"messages": [{"role": ..., "content": ...}]'
 
 
 def read_examples(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Read examples written by `write_examples` (JSONL or parquet)."""
+    """Read examples written by `write_examples` (JSONL or parquet). A file that is missing, or a line that is
+    not a chat example, is a DataError naming the file, the line and the shape expected."""
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"no data file {path}: build one with `bao data teacher ENV --out {path}`")
+    if not path.is_file():
+        raise DataError(f"no data file {path}: build one with `bao data teacher ENV --out {path}` "
+                        f"(JSONL, one object with {EXAMPLE_SHAPE} a line)")
     if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        for row in pq.read_table(path).to_pylist():
-            yield {**row, "tools": json.loads(row["tools"])}
+        for i, row in enumerate(_parquet_rows(path), start=1):
+            yield {**_checked(row, f"{path} row {i}"), "tools": json.loads(row["tools"])}
         return
     with path.open(encoding="utf-8") as fh:
-        for line in fh:
+        for i, line in enumerate(fh, start=1):
             if line.strip():
-                yield json.loads(line)
+                yield _checked(_json_line(line, f"{path} line {i}"), f"{path} line {i}")
+
+
+def _parquet_rows(path: Path) -> list[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_table(path).to_pylist()
+    except Exception as exc:
+        raise DataError(f"cannot read {path} as parquet: {exc}") from None
+
+
+def _json_line(line: str, where: str) -> Any:
+    try:
+        return json.loads(line.rstrip("\n"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{where}: not valid JSON ({exc.msg.removesuffix(' at')} at column {exc.colno}); expected "
+                        f"one object with {EXAMPLE_SHAPE} a line") from None
+
+
+def _checked(example: Any, where: str) -> dict[str, Any]:
+    """`example` if it holds a list of chat messages; else a DataError that says what a valid one looks like."""
+    problem = _shape_problem(example)
+    if problem:
+        raise DataError(f"{where}: expected an object with {EXAMPLE_SHAPE}, got {problem}")
+    return example
+
+
+def _shape_problem(example: Any) -> str | None:
+    if not isinstance(example, dict):
+        return _kind(example)
+    if "messages" not in example:
+        return 'an object without "messages"'
+    messages = example["messages"]
+    if not isinstance(messages, list) or not messages:
+        return f'"messages": {_kind(messages)}'
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict) or not all(isinstance(message.get(k), str) for k in ("role", "content")):
+            return f'message {i}: {json.dumps(message, ensure_ascii=False)[:60]}'
+    return None
+
+
+def _kind(value: Any) -> str:
+    """How a JSON value reads in an error message."""
+    if isinstance(value, list):
+        return "a list" if value else "an empty list"
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    return {dict: "an object", str: "a string"}.get(type(value), "a number")

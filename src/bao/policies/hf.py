@@ -120,6 +120,31 @@ class HFPolicy(Policy):
         return after[0], turn_end
 
 
+ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
+
+
+def check_adapter(adapter: Path) -> None:
+    """A peft adapter directory needs its config and its weights; say which is missing."""
+    if not (adapter / "adapter_config.json").is_file():
+        raise ModelError(f"{adapter} is not a peft adapter directory (no adapter_config.json)")
+    if not any((adapter / name).is_file() for name in ADAPTER_WEIGHTS):
+        raise ModelError(f"adapter {adapter} has adapter_config.json but no weights ({' or '.join(ADAPTER_WEIGHTS)})")
+
+
+def _unreadable_weights(directory: Path) -> str:
+    """The first `.safetensors` file of `directory` whose header cannot be read (all of them when each can)."""
+    from safetensors import SafetensorError, safe_open
+
+    files = sorted(directory.glob("*.safetensors"))
+    for file in files:
+        try:
+            with safe_open(file, framework="pt"):
+                pass
+        except SafetensorError:
+            return str(file)
+    return ", ".join(map(str, files)) or str(directory)
+
+
 def _eos_ids(model, tokenizer) -> set[int]:
     ids = {tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set()
     config = getattr(model, "generation_config", None)
@@ -129,9 +154,15 @@ def _eos_ids(model, tokenizer) -> set[int]:
 
 
 def load_hf_policy(config: HFPolicyConfig) -> HFPolicy:
-    """Load (and on first use pull or convert) the model, put it on the device, apply the adapter if any."""
+    """Load (and on first use pull or convert) the model, put it on the device, apply the adapter if any.
+
+    The adapter is checked before the model loads, and unreadable weights are reported by file name: a
+    `ModelError` is one line for the user, where the loaders' own errors are tracebacks."""
+    from safetensors import SafetensorError
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    if config.adapter:
+        check_adapter(Path(config.adapter))
     path = resolve(config.model)
     device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
     dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
@@ -141,12 +172,16 @@ def load_hf_policy(config: HFPolicyConfig) -> HFPolicy:
     except OSError as exc:
         raise ModelError(f"cannot load model {config.model!r} ({str(exc).splitlines()[0]}); pass an embedded name "
                          f"(bao models list), a local HF directory or a .gguf file") from None
+    except SafetensorError as exc:
+        raise ModelError(f"cannot read the weights {_unreadable_weights(Path(path))} ({exc})") from None
     if config.adapter:
         from peft import PeftModel
 
-        if not (Path(config.adapter) / "adapter_config.json").is_file():
-            raise ModelError(f"{config.adapter} is not a peft adapter directory (no adapter_config.json)")
-        model = PeftModel.from_pretrained(model, config.adapter)
+        try:
+            model = PeftModel.from_pretrained(model, config.adapter)
+        except SafetensorError as exc:
+            raise ModelError(f"cannot read the adapter weights {_unreadable_weights(Path(config.adapter))} "
+                             f"({exc})") from None
     label = Path(config.model).name if Path(config.model).exists() else config.model
     name = f"hf:{label}" + (f"+{Path(config.adapter).name}" if config.adapter else "")
     return HFPolicy(model, tokenizer, config.sampling, name=name)

@@ -67,7 +67,9 @@ def resolve(model: str, fetch: bool = True) -> str:
     """Turn a `--model` value into something `from_pretrained` loads: a local HF directory or a Hub id.
 
     Accepts an embedded name (pulled on first use when `fetch`), a local HF directory, a `.gguf` file
-    (converted once into the cache), or anything else as a Hub id (works where the Hub is reachable).
+    (converted once into the cache), or anything else as a Hub id (works where the Hub is reachable). A value
+    that looks like a path (see `looks_like_path`) and does not exist fails at once: taken for a Hub id, it
+    would fail only after the Hub client's network retries.
     """
     if model in EMBEDDED:
         target = cache_dir() / model
@@ -77,20 +79,28 @@ def resolve(model: str, fetch: bool = True) -> str:
             raise ModelError(f"model {model!r} is not in the cache: run `bao models pull {model}`")
         return str(pull(model))
     path = Path(model).expanduser()
+    if looks_like_path(model) and not path.exists():
+        raise ModelError(f"model path {path} does not exist")
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise ModelError(f"{path} is not a Hugging Face model directory (no config.json)")
         return str(path)
     if path.suffix == ".gguf":
-        if not path.is_file():
-            raise ModelError(f"GGUF file {path} does not exist")
         return str(convert_gguf_file(path))
-    if path.exists() or model.startswith((".", "/", "~")):
+    if path.exists():
         raise ModelError(f"{model!r} is neither an HF model directory nor a .gguf file")
     if model.count("/") != 1:
         names = ", ".join(EMBEDDED)
         raise ModelError(f"unknown model {model!r}: use one of {names}, a local HF directory, a .gguf file or org/name")
     return model
+
+
+def looks_like_path(model: str) -> bool:
+    """A local path rather than a Hub id (`org/name`): it starts with `.`, `/` or `~`, ends with `.gguf`, has
+    more than one `/` or a backslash, or its first part is a local directory (`runs/final` when `runs/` exists)."""
+    if model.startswith((".", "/", "~")) or model.endswith(".gguf") or "\\" in model or model.count("/") > 1:
+        return True
+    return "/" in model and Path(model.split("/")[0]).is_dir()
 
 
 def pull(name: str, force: bool = False) -> Path:
