@@ -10,7 +10,7 @@ from its last checkpoint):
 It evaluates the initial policy once (the "before" row of every algorithm), trains each algorithm with
 `bao train`'s trainer on the same task order, user seeds and sampling seeds, evaluates it on the same test
 episodes, and writes into `--results` (small, committed): `results.json` (every metric with its 95% CI, before
-and after, per algorithm, and the wall-clock), `table.md` (the README table) and `curves.png` (per-step
+and after, per algorithm, and the wall-clock), `table.md` (the table in docs/rl.md) and `curves.png` (per-step
 score, success, U, redundant-query rate, thinking words and loss). Checkpoints stay under `--out`.
 """
 
