@@ -134,3 +134,12 @@ def test_undefined_metrics_are_logged_as_null_so_the_log_stays_valid_json():
     record = _finite({"episode/redundant_rate": math.nan, "loss/policy": 0.5, "eval": {"x": math.inf, "y": 1}})
     assert record == {"episode/redundant_rate": None, "loss/policy": 0.5, "eval": {"x": None, "y": 1}}
     json.dumps(record, allow_nan=False)
+
+
+def test_a_number_written_as_yaml_reads_it_is_the_number_it_spells(tmp_path):
+    config_file = tmp_path / "run.yaml"
+    config_file.write_text("env: clue\nlr: 3e-6\n")  # YAML 1.1 reads 3e-6 (no dot) as a string
+    config = build_config(config_file, {}, ["clip_ratio=2e-1"])
+    assert config.lr == 3e-6 and config.clip_ratio == 0.2
+    with pytest.raises(ValueError, match="--lr must be a number, got 'fast'"):
+        build_config(None, {"env": "clue"}, ["lr=fast"])

@@ -10,20 +10,22 @@ The output directory holds:
   redundant rate of a run without questions) and the run's settings. Written last, atomically.
 
 `evaluate(..., resume=True)` plays only the (task, seed) episodes that `trajectories.jsonl` lacks, after checking
-that the recorded settings (env, split, n, seeds, max_turns, env options, policy) are the ones asked for; the
-metrics then cover every episode. Without `resume`, earlier results in the directory are replaced.
+that the recorded settings (env, split, n, seeds, max_turns, env options, the effort cost told in the prompt,
+policy) are the ones asked for; the metrics then cover every episode. Without `resume`, earlier results in the
+directory are replaced.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from bao.core.types import Task, Trajectory, write_jsonl
+from bao.agent.effort import with_effort_cost
+from bao.core.types import ActionKind, Task, Trajectory, write_jsonl
 from bao.envs import make
 from bao.pipelines.metrics import Estimate, summarize, to_json
 from bao.pipelines.outputs import check_writable
@@ -52,11 +54,12 @@ class EvalConfig:
     batch_size: int = 64  # episodes played at once
     engine: dict = field(default_factory=dict)  # LLM policies: max_tokens, context_limit (bao.rollout.engine)
     env_kwargs: dict = field(default_factory=dict)
+    prompt_w: float | None = None  # effort cost written into every prompt (bao.agent.effort); None = not told
 
     def settings(self) -> dict[str, Any]:
         """What decides which episodes are played and how: a resumed run must match them (batch size does not)."""
         return {"env": self.env, "split": self.split, "n": self.n, "seeds": list(self.seeds),
-                "max_turns": self.max_turns, "env_kwargs": dict(self.env_kwargs)}
+                "max_turns": self.max_turns, "env_kwargs": dict(self.env_kwargs), "prompt_w": self.prompt_w}
 
 
 @dataclass
@@ -81,7 +84,8 @@ def evaluate(
     kwargs = dict(config.env_kwargs)
     if config.max_turns:
         kwargs["max_steps"] = config.max_turns
-    jobs = _jobs(config, make(config.env, **kwargs).tasks(config.split))
+    env = make(config.env, **kwargs)
+    jobs = _jobs(config, env.tasks(config.split), env.spec.user_kinds)
     settings = {**config.settings(), "policy": policy.name}
     out = Path(out_dir) if out_dir is not None else None
     finished = _begin(out, settings, resume) if out is not None else []
@@ -104,11 +108,13 @@ def evaluate(
     return result
 
 
-def _jobs(config: EvalConfig, tasks: list[Task]) -> list[tuple[Task, int]]:
+def _jobs(config: EvalConfig, tasks: list[Task], user_kinds: Collection[ActionKind]) -> list[tuple[Task, int]]:
     if config.n is not None:
         if config.n <= 0:
             raise ValueError("--n must be positive")
         tasks = tasks[: config.n]
+    if config.prompt_w is not None:
+        tasks = [with_effort_cost(task, config.prompt_w, user_kinds) for task in tasks]
     return [(task, seed) for seed in config.seeds for task in tasks]
 
 

@@ -41,12 +41,13 @@ from typing import Any
 
 import torch
 
+from bao.agent.effort import with_effort_cost
 from bao.algos import get_estimator
 from bao.algos.loss import clipped_surrogate, kl_k3
 from bao.envs import make
 from bao.pipelines.metrics import summarize
 from bao.pipelines.rl_config import RLConfig
-from bao.pipelines.rl_data import Row, flat_groups, step_jobs, to_episode, training_rows
+from bao.pipelines.rl_data import Row, flat_groups, group_costs, step_jobs, to_episode, training_rows
 from bao.pipelines.rl_dist import Workers
 from bao.pipelines.rl_forward import SharedPrefix, policy_logprobs, shared_prefix_length
 from bao.pipelines.sft import MARKER, JsonlLog, complete_checkpoints, prepare_resume, save_final
@@ -83,7 +84,9 @@ class Trainer:
         if config.max_turns:
             env_kwargs["max_steps"] = config.max_turns
         self.env_kwargs = env_kwargs
-        self.tasks = make(config.env, **env_kwargs).tasks(config.split)
+        env = make(config.env, **env_kwargs)
+        self.user_kinds = env.spec.user_kinds
+        self.tasks = env.tasks(config.split)
         if not self.tasks:
             raise ValueError(f"{config.env} has no {config.split} tasks")
         self._check_run_dir()
@@ -156,14 +159,20 @@ class Trainer:
         self._phase("rollout")
         t0 = time.perf_counter()
         jobs = step_jobs(self.tasks, self.step, config.tasks_per_step, config.group_size, config.seed)
+        costs = group_costs(config.w_values(), config.seed, self.step, config.tasks_per_step)
+        if costs:  # one policy for several w: each group is told its w and rewarded with it
+            jobs = [(with_effort_cost(task, costs[k // config.group_size], self.user_kinds), seed, draw)
+                    for k, (task, seed, draw) in enumerate(jobs)]
         mine = [i for i in range(len(jobs)) if self.workers.owns(i // config.group_size)]
         trajectories = self.workers.gather(self._rollout([jobs[i] for i in mine]), mine)
         _release_freed_memory()
         t1 = time.perf_counter()
         groups = [f"{task.id}@{seed}" for task, seed, _ in jobs]
         episodes, components = [], []
-        for traj, group in zip(trajectories, groups):
-            episode, rows = to_episode(traj, group, self.reward_config)
+        for k, (traj, group) in enumerate(zip(trajectories, groups)):
+            reward = (dataclasses.replace(self.reward_config, w=costs[k // config.group_size]) if costs
+                      else self.reward_config)
+            episode, rows = to_episode(traj, group, reward)
             episodes.append(episode)
             components.append(rows)
         adv = self.estimator(episodes, self.algo_config)

@@ -8,6 +8,7 @@ mistake a user can make in a config fails here with one line that names the sett
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,9 @@ class RLConfig:
     lora_alpha: int = _f(32, "LoRA scaling numerator")
     algo: str = _f("bao", f"advantage estimator: {', '.join(ESTIMATORS)}")
     w: float = _f(0.0, "effort cost of each user-involved turn: the objective is R - w*U")
+    w_choices: str = _f("", "effort costs separated by commas: each group draws its w from them (a function of "
+                            "seed, step and group), is rewarded R - w*U and told w in its prompt; one policy for "
+                            "every w (replaces --w in training; --w is then the cost told in its evaluations)")
     steps: int = _f(20, "optimizer steps (each: a rollout of tasks_per_step x group_size episodes)")
     tasks_per_step: int = _f(4, "tasks per step")
     group_size: int = _f(4, "episodes per task (a group shares the task and the simulated user's seed)")
@@ -88,6 +92,10 @@ class RLConfig:
     def algo_config(self) -> Any:
         return make_config(self.algo, **self.algo_args)
 
+    def w_values(self) -> list[float]:
+        """The effort costs of `w_choices` ([] when every group trains with `w`)."""
+        return [float(v) for v in str(self.w_choices).split(",") if v.strip()]
+
     def seeds(self) -> list[int]:
         return [int(s) for s in str(self.eval_seeds).split(",") if s.strip()]
 
@@ -97,7 +105,7 @@ class RLConfig:
 
         return EvalConfig(env=self.env, split="test", n=self.eval_n, seeds=self.seeds(), max_turns=self.max_turns,
                           batch_size=self.rollout_batch, engine={"max_tokens": self.max_tokens},
-                          env_kwargs=dict(self.env_args))
+                          env_kwargs=dict(self.env_args), prompt_w=self.w if self.w_choices else None)
 
 
 def flag_fields() -> list[dataclasses.Field]:
@@ -117,9 +125,23 @@ def build_config(file: Path | None, flags: dict[str, Any], overrides: list[str])
     unknown = sorted(set(values) - names)
     if unknown:
         raise ValueError(f"unknown setting {', '.join(unknown)} (see `bao train --help`)")
+    values = _numbers_as_numbers(values)
     config = RLConfig(**values)
     check(config)
     return config
+
+
+def _numbers_as_numbers(values: dict[str, Any]) -> dict[str, Any]:
+    """YAML 1.1 reads `1e-5` (no dot) as a string; a number setting given so is the number it spells."""
+    hints = typing.get_type_hints(RLConfig)
+    out = dict(values)
+    for key, value in values.items():
+        if hints[key] is float and isinstance(value, str):
+            try:
+                out[key] = float(value)
+            except ValueError:
+                pass  # check() names the setting and the bad value
+    return out
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -170,6 +192,12 @@ def check(config: RLConfig) -> None:
         raise ValueError(f"--algo {config.algo!r} is unknown; choose one of {', '.join(ESTIMATORS)}")
     if config.w < 0:
         raise ValueError(f"--w must be >= 0 (it is the cost of a user turn), got {config.w}")
+    try:
+        bad_choice = any(not 0 <= w < math.inf for w in config.w_values())
+    except ValueError:
+        bad_choice = True
+    if bad_choice:
+        raise ValueError(f"--w-choices must be numbers >= 0 separated by commas, got {config.w_choices!r}")
     for name in ("steps", "tasks_per_step", "group_size", "ppo_epochs", "micro_batch", "max_new_tokens", "max_tokens",
                  "rollout_batch", "save_every", "lora_r", "lora_alpha"):
         if getattr(config, name) < 1:

@@ -2,6 +2,7 @@
 
 - `step_jobs`: which tasks a step plays, with which simulated-user seed: a pure function of (seed, step), so
   a resumed run plays exactly the tasks an uninterrupted one would;
+- `group_costs`: the effort cost of each group when one policy trains for several (`w_choices`), likewise;
 - `to_episode`: a trajectory's per-turn reward components, wire choices and policy tokens per turn;
 - `training_rows`: per trajectory, the token ids, the policy mask, the rollout's log-probs and each token's
   advantage, straight from the `TokenRecord` (the loss is computed on the ids the policy sampled, never on
@@ -34,6 +35,21 @@ def step_jobs(tasks: Sequence[Task], step: int, tasks_per_step: int, group_size:
         user_seed = turn_seed(seed, f"user:{step}:{j}", 0) % (1 << 31)
         jobs += [(tasks[order[index]], user_seed, draw) for draw in range(group_size)]
     return jobs
+
+
+def group_costs(choices: Sequence[float], seed: int, step: int, tasks_per_step: int) -> list[float]:
+    """The effort cost w of each group of `step` in a run that trains one policy for several costs ([] without
+    `choices`): a function of (seed, step, group), like the task order, and balanced: each pass of
+    len(choices) consecutive groups gives every cost to one group, in a seeded order."""
+    if not choices:
+        return []
+    out = []
+    for j in range(tasks_per_step):
+        epoch, index = divmod(step * tasks_per_step + j, len(choices))
+        order = list(range(len(choices)))
+        random.Random(f"{seed}:w:{epoch}").shuffle(order)
+        out.append(choices[order[index]])
+    return out
 
 
 def to_episode(traj: Trajectory, group: str, config: RewardConfig) -> tuple[Episode, list[dict[str, float]]]:
