@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup lint test demo bench clean
+.PHONY: setup lint browser test test-verl demo bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -21,8 +21,35 @@ setup: $(STAMP)
 lint: setup
 	$(BIN)/ruff check src tests benchmarks experiments
 
-test: lint
+# The report's browser test (tests/report/test_browser.py) drives Debian's chromium through playwright.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "chromium not found: the browser test will be skipped; install it with: sudo apt-get install chromium"; fi; }
+
+test: lint browser
 	$(BIN)/python -m pytest
+
+# bao as a verl plugin (tests/integrations/verl), in a venv of its own: verl with ray and torch takes ~2 GB
+# and must not enter the main suite's venv, where those tests skip themselves.
+VERL_VENV := .venv-verl
+VERL_BIN := $(VERL_VENV)/bin
+VERL_STAMP := $(VERL_VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+$(VERL_BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (set PYTHON=/path/to/python3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VERL_VENV)
+	$(VERL_BIN)/python -m pip install -q --upgrade pip
+
+$(VERL_STAMP): $(VERL_BIN)/python pyproject.toml
+	$(VERL_BIN)/pip install -q torch==2.13.0
+	$(VERL_BIN)/pip install -q -e ".[test,verl]"
+	@rm -f $(VERL_VENV)/.installed-*; touch $(VERL_STAMP)
+
+# The check fails loudly where verl would only log that the plugin did not load.
+test-verl: $(VERL_STAMP)
+	$(VERL_BIN)/python -m bao.integrations.verl.check
+	$(VERL_BIN)/python -m pytest tests/integrations/verl
 
 demo: setup
 	$(BIN)/bao demo
@@ -31,4 +58,4 @@ bench: setup
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info src/*.egg-info
+	rm -rf $(VENV) $(VERL_VENV) .pytest_cache build *.egg-info src/*.egg-info

@@ -1,4 +1,4 @@
-"""`bao <command>`: envs, eval, play, data, sft, train, models, demo.
+"""`bao <command>`: envs, eval, play, data, sft, train, models, pareto, report, export, demo.
 
 Errors that a user can fix (unknown env, missing data, bad arguments) print one line that says what to do
 and exit with status 2; anything else is a bug and shows its traceback.
@@ -15,7 +15,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from bao.cli import data as data_cli
+from bao.cli import export as export_cli
 from bao.cli import models as models_cli
+from bao.cli import pareto as pareto_cli
+from bao.cli import report as report_cli
 from bao.cli import sft as sft_cli
 from bao.cli import train as train_cli
 from bao.cli.args import non_negative_float, positive_int, probability, seeds
@@ -70,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     sft_cli.add_parser(sub)
     train_cli.add_parser(sub)
     models_cli.add_parser(sub)
+    pareto_cli.add_parser(sub)
+    export_cli.add_parser(sub)
+    report_cli.add_parser(sub)
     return parser
 
 
@@ -285,7 +291,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"envs": cmd_envs, "eval": cmd_eval, "play": cmd_play, "demo": cmd_demo, "data": data_cli.run,
-            "sft": sft_cli.run, "train": train_cli.run, "models": models_cli.run}
+            "sft": sft_cli.run, "train": train_cli.run, "models": models_cli.run, "report": report_cli.run,
+            "pareto": pareto_cli.run, "export": export_cli.run}
 
 
 if __name__ == "__main__":

@@ -1,21 +1,12 @@
-"""A Hugging Face causal LM as a bao policy: prompt rendering, token bookkeeping and sampling.
+"""A Hugging Face causal LM as a bao policy: token bookkeeping (`ChatTokens`) and sampling.
 
-The model sees `bao.agent.prompt.chat_messages` (tool schema in the system prompt, observations as
-`<tool_response>` user turns) rendered by its own chat template (bao's ChatML when it has none). Two ways to
-play:
+The model sees `bao.agent.prompt.chat_messages` rendered by its own chat template; how a conversation becomes
+ids, and why the template must be append-only, is `bao.policies.chat_tokens`. Two ways to play:
 - token level (`bao.rollout.engine`, what evaluation and RL use): the engine asks for the prompt's ids once
   (`prompt_ids`), then after every turn for the ids of the observation (`observation_ids`), and samples with a
   `DecodeBatch` whose KV cache persists across turns;
 - text level (`act`, the `Policy` contract): every turn re-renders and re-reads the whole conversation with a
   fresh cache. It is the naive baseline of `benchmarks/rollout.py` and what a plain `run_episodes` uses.
-
-`observation_ids` is the chat template's own text for "end of the assistant turn, observation turn, next
-assistant header", tokenised after the end-of-turn token. Since that token is special, the tokeniser starts
-afresh after it, so the pieces concatenate to the full render of the conversation whenever the assistant's
-sampled ids are the canonical tokenisation of their text (see `tests/policies/test_hf.py`). A sampled turn
-may use another split of the same text; then the recorded ids (what the model really produced) differ from a
-re-tokenised render, which is why bao never re-tokenises. The template must be append-only (rendering one
-more message only appends text), true of ChatML templates (SmolLM2, Qwen2.5) and checked at load.
 """
 
 from __future__ import annotations
@@ -25,17 +16,11 @@ from pathlib import Path
 
 import torch
 
-from bao.agent.prompt import chat_messages, render_chatml
 from bao.policies.base import Context, Policy
+from bao.policies.chat_tokens import ChatTokens
 from bao.policies.decoding import DecodeBatch
 from bao.policies.models import ModelError, resolve
 from bao.policies.sampling import SamplingConfig
-
-_SENTINEL = "BAO7SENTINEL"
-_PROBE = [{"role": "system", "content": "S"}, {"role": "user", "content": "U"}]
-# The probe's assistant turn holds reasoning, so that a template that strips it from past turns (as Qwen3's
-# does) fails the append-only check instead of silently breaking token-in, token-out.
-_PROBE_TURN = {"role": "assistant", "content": f"<think>\nr\n</think>\n{_SENTINEL}"}
 
 
 @dataclass
@@ -48,46 +33,17 @@ class HFPolicyConfig:
     device: str | None = None  # default: cuda when present (bf16), else cpu (fp32)
 
 
-class HFPolicy(Policy):
+class HFPolicy(ChatTokens, Policy):
     """A causal LM with its tokenizer. `token_level` tells the harness to play it with the rollout engine."""
 
     token_level = True
 
     def __init__(self, model, tokenizer, sampling: SamplingConfig | None = None, name: str = "hf") -> None:
         self.model = model.eval()
-        self.tokenizer = tokenizer
+        ChatTokens.__init__(self, tokenizer, _eos_ids(model, tokenizer))
         self.sampling = sampling or SamplingConfig()
         self.name = name
-        self.end_of_turn_id, self._turn_end_text = self._find_turn_end()
-        self.stop_ids = frozenset({self.end_of_turn_id, *_eos_ids(model, tokenizer)})
-        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.end_of_turn_id
         self.context_window = int(getattr(model.config, "max_position_embeddings", 0) or 1 << 30)
-
-    def render(self, messages: list[dict[str, str]], add_generation_prompt: bool) -> str:
-        """The text of a bao conversation as the model sees it."""
-        chat = chat_messages(messages)
-        if self.tokenizer.chat_template is None:
-            return render_chatml(chat, add_generation_prompt)
-        return self.tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=add_generation_prompt)
-
-    def encode(self, text: str) -> list[int]:
-        return self.tokenizer.encode(text, add_special_tokens=False)
-
-    def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
-        """Ids of a conversation followed by the header of the next assistant turn."""
-        return self.encode(self.render(messages, add_generation_prompt=True))
-
-    def observation_ids(self, observation: str) -> list[int]:
-        """Ids that follow an assistant turn's end-of-turn token: the observation, then the next header."""
-        text = self._render_probe(observation)
-        start = text.index(_SENTINEL) + len(_SENTINEL) + len(self._turn_end_text)
-        return self.encode(text[start:])
-
-    def text(self, ids: list[int]) -> str:
-        """The text of a turn's sampled ids, without the stop token that ended it."""
-        if ids and ids[-1] in self.stop_ids:
-            ids = ids[:-1]
-        return self.tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
 
     def act(self, ctx: Context) -> str:
         """Text-level turn: re-read the whole conversation, sample one turn (the naive loop)."""
@@ -99,25 +55,6 @@ class HFPolicy(Policy):
         limit = min(self.sampling.max_new_tokens, room)
         generated = batch.generate({0: ids}, {0: limit}, {0: ctx.sampling_seed}, self.sampling)
         return self.text(generated[0].ids)
-
-    def _render_probe(self, observation: str) -> str:
-        probe = [*_PROBE, _PROBE_TURN, {"role": "tool", "content": observation}]
-        return self.render(probe, add_generation_prompt=True)
-
-    def _find_turn_end(self) -> tuple[int, str]:
-        """The special token that closes an assistant turn in this template, checked to be append-only."""
-        closed = self.render([*_PROBE, _PROBE_TURN], add_generation_prompt=False)
-        cut = closed.index(_SENTINEL) + len(_SENTINEL)
-        after = self.encode(closed[cut:])
-        special = set(self.tokenizer.all_special_ids) | set(getattr(self.tokenizer, "added_tokens_decoder", {}))
-        if not after or after[0] not in special:
-            raise ModelError("the chat template does not end assistant turns with a special token; bao needs one")
-        turn_end = self.tokenizer.decode(after[:1], skip_special_tokens=False)
-        extended = self._render_probe("O")
-        if not extended.startswith(closed[:cut] + turn_end):
-            raise ModelError("the chat template rewrites earlier turns (not append-only): token-level rollouts need "
-                             "a template where one more message only appends text")
-        return after[0], turn_end
 
 
 ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")

@@ -18,6 +18,10 @@ is derived from ids, never the other way around. A turn cut by `max_new_tokens` 
 still parsed and stepped (usually as an invalid action); the engine then closes it with the end-of-turn
 token, masked 0 since the model did not write it. The record ends with the last policy token: the final
 observation was never shown to the model.
+
+The per-episode bookkeeping (`start_token_episode`, `turn_limit`, `play_turn`) needs only a `ChatTokens`, so a
+rollout sampled by another engine (verl's agent loop, `bao.integrations.verl`) records its turns, limits and
+stop reasons exactly as this one does.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from dataclasses import dataclass
 from bao.core.types import Task, TokenRecord, Trajectory
 from bao.envs.base import Env
 from bao.policies.base import Context
+from bao.policies.chat_tokens import ChatTokens
 from bao.policies.decoding import DecodeBatch, Generated
 from bao.policies.hf import HFPolicy
 from bao.rollout.episodes import apply_turn, start_episode
@@ -43,7 +48,10 @@ class EngineConfig:
 
 
 @dataclass
-class _Episode:
+class TokenEpisode:
+    """An episode in flight: its env, trajectory, context and token record, the ids to read before its next
+    turn (`feed`), and how many policy tokens it has generated."""
+
     env: Env
     traj: Trajectory
     ctx: Context
@@ -72,17 +80,18 @@ def run_engine(
         raise ValueError("batch_size and max_tokens must be positive")
     context_limit = min(config.context_limit or policy.context_window, policy.context_window)
     trajectories: list[Trajectory] = []
-    flight: dict[int, _Episode] = {}  # job index -> episode in flight
+    flight: dict[int, TokenEpisode] = {}  # job index -> episode in flight
     waiting = iter(jobs)
     batch = DecodeBatch(policy.model, policy.stop_ids, policy.pad_id)
 
-    def retire(ep: _Episode) -> None:
+    def retire(ep: TokenEpisode) -> None:
         if on_done:
             on_done(ep.traj)
 
     while True:
         while len(flight) < config.batch_size and (job := next(waiting, None)) is not None:
-            ep = _start(make_env, policy, *job)
+            ep = start_token_episode(make_env(), policy, *job, name=policy.name,
+                                     temperature=policy.sampling.temperature or 1.0)
             trajectories.append(ep.traj)
             if len(ep.feed) >= context_limit:
                 ep.traj.stop_reason = "context_limit"
@@ -91,28 +100,34 @@ def run_engine(
                 flight[len(trajectories) - 1] = ep
         if not flight:
             return trajectories
-        limits = {i: min(policy.sampling.max_new_tokens, context_limit - len(ep.tokens.ids),
-                         config.max_tokens - ep.generated) for i, ep in flight.items()}
+        limits = {i: turn_limit(ep, policy.sampling.max_new_tokens, config.max_tokens, context_limit)
+                  for i, ep in flight.items()}
         seeds = {i: ep.ctx.sampling_seed for i, ep in flight.items()}
         generated = batch.generate({i: ep.feed for i, ep in flight.items()}, limits, seeds, policy.sampling)
         if on_turns:
             on_turns(len(generated), sum(len(gen.ids) for gen in generated.values()))
         for i, gen in generated.items():
-            if not _play_turn(flight[i], gen, policy, config.max_tokens, context_limit):
+            if not play_turn(flight[i], gen, policy, config.max_tokens, context_limit):
                 retire(flight.pop(i))
 
 
-def _start(make_env: Callable[[], Env], policy: HFPolicy, task: Task, seed: int, draw: int = 0) -> _Episode:
-    """A new episode whose feed is its prompt."""
-    env = make_env()
-    traj, ctx = start_episode(env, task, seed, policy.name, draw)
-    prompt = policy.prompt_ids(ctx.messages)
+def start_token_episode(env: Env, chat: ChatTokens, task: Task, seed: int, draw: int = 0, name: str = "hf",
+                        temperature: float = 1.0) -> TokenEpisode:
+    """A new episode whose feed is its prompt (`temperature` is recorded with the log-probs)."""
+    traj, ctx = start_episode(env, task, seed, name, draw)
+    prompt = chat.prompt_ids(ctx.messages)
     traj.tokens = TokenRecord(ids=list(prompt), mask=[0] * len(prompt), logprobs=[0.0] * len(prompt),
-                              temperature=policy.sampling.temperature or 1.0)
-    return _Episode(env, traj, ctx, traj.tokens, prompt)
+                              temperature=temperature)
+    return TokenEpisode(env, traj, ctx, traj.tokens, prompt)
 
 
-def _play_turn(ep: _Episode, gen: Generated, policy: HFPolicy, max_tokens: int, context_limit: int) -> bool:
+def turn_limit(ep: TokenEpisode, max_new_tokens: int, max_tokens: int, context_limit: int) -> int:
+    """How many tokens the episode's next turn may sample: the turn's cap, the room left in the context and
+    what is left of the episode's policy-token budget."""
+    return min(max_new_tokens, context_limit - len(ep.tokens.ids), max_tokens - ep.generated)
+
+
+def play_turn(ep: TokenEpisode, gen: Generated, chat: ChatTokens, max_tokens: int, context_limit: int) -> bool:
     """Record a sampled turn, step the env and set the feed of the next turn; False when the episode ended."""
     record = ep.tokens
     record.turn_starts.append(len(record.ids))
@@ -120,7 +135,7 @@ def _play_turn(ep: _Episode, gen: Generated, policy: HFPolicy, max_tokens: int, 
     record.mask += [1] * len(gen.ids)
     record.logprobs += gen.logprobs
     ep.generated += len(gen.ids)
-    done = apply_turn(ep.env, ep.traj, ep.ctx, policy.text(gen.ids))
+    done = apply_turn(ep.env, ep.traj, ep.ctx, chat.text(gen.ids))
     turn = ep.traj.turns[-1]
     turn.info.update(policy_tokens=len(gen.ids), cut_off=not gen.stopped)
     if done:
@@ -128,8 +143,8 @@ def _play_turn(ep: _Episode, gen: Generated, policy: HFPolicy, max_tokens: int, 
     if ep.generated >= max_tokens:
         ep.traj.stop_reason = "max_tokens"
         return False
-    close = [] if gen.ids[-1] == policy.end_of_turn_id else [policy.end_of_turn_id]
-    chunk = close + policy.observation_ids(turn.observation)
+    close = [] if gen.ids[-1] == chat.end_of_turn_id else [chat.end_of_turn_id]
+    chunk = close + chat.observation_ids(turn.observation)
     if len(record.ids) + len(chunk) >= context_limit:
         ep.traj.stop_reason = "context_limit"
         return False

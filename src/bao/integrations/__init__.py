@@ -1,0 +1,1 @@
+"""bao inside other training frameworks, as plugins that call bao's own code (each needs its optional extra)."""
