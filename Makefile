@@ -2,19 +2,26 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+PYPROJECT_SUM := $(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(PYPROJECT_SUM)
 
 .PHONY: setup lint browser test test-verl demo bench clean
 
-$(BIN)/python:
+# $(call venv_rules,DIR,EXTRAS): DIR/bin/python, and DIR's install stamp (torch's CPU build first, then bao with
+# EXTRAS, redone when pyproject.toml changes).
+define venv_rules
+$(1)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (set PYTHON=/path/to/python3.11)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install -q --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e ".[dev]"
-	@rm -f $(VENV)/.installed-*; touch $(STAMP)
+$(1)/.installed-$(PYPROJECT_SUM): $(1)/bin/python pyproject.toml
+	$(1)/bin/pip install -q torch==2.13.0
+	$(1)/bin/pip install -q -e ".[$(2)]"
+	@rm -f $(1)/.installed-*; touch $$@
+endef
+
+$(eval $(call venv_rules,$(VENV),dev))
 
 setup: $(STAMP)
 
@@ -34,20 +41,11 @@ test: lint browser
 # and must not enter the main suite's venv, where those tests skip themselves.
 VERL_VENV := .venv-verl
 VERL_BIN := $(VERL_VENV)/bin
-VERL_STAMP := $(VERL_VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-
-$(VERL_BIN)/python:
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (set PYTHON=/path/to/python3.11)"; exit 1; }
-	$(PYTHON) -m venv $(VERL_VENV)
-	$(VERL_BIN)/python -m pip install -q --upgrade pip
-
-$(VERL_STAMP): $(VERL_BIN)/python pyproject.toml
-	$(VERL_BIN)/pip install -q torch==2.13.0
-	$(VERL_BIN)/pip install -q -e ".[test,verl]"
-	@rm -f $(VERL_VENV)/.installed-*; touch $(VERL_STAMP)
+VERL_EXTRAS := test,verl
+$(eval $(call venv_rules,$(VERL_VENV),$(VERL_EXTRAS)))
 
 # The check fails loudly where verl would only log that the plugin did not load.
-test-verl: $(VERL_STAMP)
+test-verl: $(VERL_VENV)/.installed-$(PYPROJECT_SUM)
 	$(VERL_BIN)/python -m bao.integrations.verl.check
 	$(VERL_BIN)/python -m pytest tests/integrations/verl
 
