@@ -59,7 +59,7 @@ def main() -> int:
                   eval_seeds=args.eval_seeds, eval_before=False, seed=args.seed)
     algos = [a for a in args.algos.split(",") if a]
     configs = {a: build_config(None, {**common, "algo": a, "out": args.out / a}, args.set) for a in algos}
-    settings = {**common, "algos": algos, "init": args.init, "set": args.set}
+    settings = {**common, "algos": algos, "init": args.init, "init_sha256": _weights_sha256(args.init), "set": args.set}
     payload = _previous(args.results / "results.json", settings)
     payload["before"] = payload.get("before") or _evaluate_once(configs[algos[0]], args.out / "before")
     _write(args.results, payload)
@@ -94,6 +94,21 @@ def _evaluate_once(config, out: Path) -> dict:
         evaluate(config.eval_config(), policy, out, resume=(out / "INCOMPLETE").is_file())
         print(f"before: {time.perf_counter() - start:.0f} s", flush=True)
     return _metrics(out)
+
+
+def _weights_sha256(init: str | None) -> str | None:
+    """The warm start's weights, so that results kept from an earlier invocation (maybe on another machine,
+    after rebuilding the warm start) are reused only when the runs start from the very same model."""
+    if init is None:
+        return None
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(init).glob("*.safetensors")):
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 24), b""):
+                digest.update(block)
+    return digest.hexdigest()
 
 
 def _previous(path: Path, settings: dict) -> dict:
