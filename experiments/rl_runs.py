@@ -12,6 +12,10 @@ It evaluates the initial policy once (the "before" row of every algorithm), trai
 episodes, and writes into `--results` (small, committed): `results.json` (every metric with its 95% CI, before
 and after, per algorithm, and the wall-clock), `table.md` (the table in docs/rl.md) and `curves.png` (per-step
 score, success, U, redundant-query rate, thinking words and loss). Checkpoints stay under `--out`.
+
+results.json is rewritten after the "before" evaluation and after each algorithm, with each evaluation's
+per-episode figures: a later invocation with the same settings and the same warm-start weights (sha256) skips
+what is in it, even on a machine without the run directories, and pairs its new runs with the kept episodes.
 """
 
 from __future__ import annotations
@@ -61,7 +65,9 @@ def main() -> int:
     configs = {a: build_config(None, {**common, "algo": a, "out": args.out / a}, args.set) for a in algos}
     settings = {**common, "algos": algos, "init": args.init, "init_sha256": _weights_sha256(args.init), "set": args.set}
     payload = _previous(args.results / "results.json", settings)
-    payload["before"] = payload.get("before") or _evaluate_once(configs[algos[0]], args.out / "before")
+    if not payload.get("before"):
+        payload["before"] = _evaluate_once(configs[algos[0]], args.out / "before")
+        payload["before_episodes"] = _episodes(args.out / "before")
     _write(args.results, payload)
     for algo, config in configs.items():
         if algo in payload["runs"]:
@@ -72,10 +78,12 @@ def main() -> int:
             Trainer(config).run()
             end = _finished(config.run_dir)
         after = config.run_dir / f"eval-step-{config.steps}"
-        payload["runs"][algo] = {"after": _metrics(after), "paired": _paired(args.out / "before", after),
-                                 "seconds": end["seconds"], "curves": _curves(config.run_dir)}
+        episodes = _episodes(after)
+        run = {"after": _metrics(after), "paired": _paired(payload["before_episodes"], episodes),
+               "seconds": end["seconds"], "curves": _curves(config.run_dir), "episodes": episodes}
         if "grpo" in payload["runs"] and algo != "grpo":
-            payload["runs"][algo]["vs_grpo"] = _paired(configs["grpo"].run_dir / f"eval-step-{config.steps}", after)
+            run["vs_grpo"] = _paired(payload["runs"]["grpo"]["episodes"], episodes)
+        payload["runs"][algo] = run
         _write(args.results, payload)
     print((args.results / "table.md").read_text())
     return 0
@@ -132,18 +140,21 @@ def _write(results: Path, payload: dict) -> None:
         _plot(payload["runs"], results / "curves.png")
 
 
-def _paired(base: Path, other: Path) -> dict:
+def _episodes(path: Path) -> list[dict]:
+    """Each test episode's task, seed and paired metrics: kept in results.json, so that a later invocation (even
+    on another machine, without the run directories) can pair its runs with these."""
+    from bao.core.types import read_jsonl
+
+    return [{"task": t.task_id, "seed": t.seed, "score": t.score, "success": float(t.success), "U": t.U,
+             "UR": t.U / t.n_turns if t.n_turns else 0.0} for t in read_jsonl(path / "trajectories.jsonl")]
+
+
+def _paired(base: list[dict], other: list[dict]) -> dict:
     """`other` minus `base` per test episode (same task, same user seed), with 95% CIs: tighter than comparing
     two pooled means, because the task's difficulty cancels."""
-    from bao.core.types import read_jsonl
     from bao.pipelines.metrics import mean_ci, to_json
 
-    def per_episode(path: Path) -> dict:
-        return {(t.task_id, t.seed): {"score": t.score, "success": float(t.success), "U": t.U,
-                                      "UR": t.U / t.n_turns if t.n_turns else 0.0}
-                for t in read_jsonl(path / "trajectories.jsonl")}
-
-    a, b = per_episode(base), per_episode(other)
+    a, b = ({(e["task"], e["seed"]): e for e in episodes} for episodes in (base, other))
     keys = sorted(a.keys() & b.keys())
     return to_json({m: mean_ci([b[k][m] - a[k][m] for k in keys]) for m in PAIRED})
 
