@@ -32,6 +32,7 @@ import dataclasses
 import importlib.util
 import json
 import math
+import os
 import shutil
 import sys
 import time
@@ -72,6 +73,7 @@ class Trainer:
     """The state of a run: model, optimizer, scheduler, step."""
 
     def __init__(self, config: RLConfig, hooks: Hooks | None = None) -> None:
+        _limit_malloc_arenas()
         self.config = config
         self.workers = Workers()
         self.workers.check(config.tasks_per_step)
@@ -362,6 +364,23 @@ class Trainer:
     def _phase(self, name: str) -> None:
         if self.hooks.on_phase:
             self.hooks.on_phase(name)
+
+
+# glibc gives each thread that allocates its own heap ("arena"), up to 8 per core; torch's worker threads then
+# keep freed activation and KV-cache blocks in heaps the main thread cannot reuse. Two arenas took the RL step
+# benchmark's peak from 5.71 to 4.92 GiB (two threads; one thread: 4.91 GiB).
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # mallopt's parameter number (malloc.h)
+
+
+def _limit_malloc_arenas() -> None:
+    """Cap glibc's malloc arenas (as MALLOC_ARENA_MAX would at start-up); a no-op elsewhere, or when the user
+    set MALLOC_ARENA_MAX themselves."""
+    if sys.platform.startswith("linux") and "MALLOC_ARENA_MAX" not in os.environ:
+        try:
+            ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
+        except (OSError, AttributeError):
+            pass
 
 
 def _release_freed_memory() -> None:
