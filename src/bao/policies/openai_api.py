@@ -5,9 +5,15 @@ Two ways to offer the tool:
   `tool` messages, the way the API expects;
 - `text`: the tool schema is rendered into the system prompt and observations go back as user turns in
   `<tool_response>` tags (`bao.agent.prompt`), for servers without tool support;
-- `auto` (default): native, and text for the rest of the run once the server refuses a request with tools.
+- `auto` (default): native while the server honours tools, text for the rest of the run once it does not.
+  A server does not when it refuses a request with tools (4xx), or when it accepts them but none of the
+  replies to the first batch carries a tool call: llama.cpp's server does that when the model's chat template
+  drops `tools`, and the model, never shown the tool, writes prose. That first batch is then asked again in
+  text mode (its answers were written without the tool), and the switch is said once on stderr.
 Whichever the mode, a reply becomes the text `bao.agent.parse` reads: reasoning in `<think>`, then one
 `<tool_call>` block per call the model made (so two calls are an invalid turn, as for local models).
+A past turn never goes back with `content: null` (llama.cpp's server answers it with HTTP 500): a call without
+text carries `""`, which every OpenAI-compatible server accepts.
 
 Sampling is seeded per turn (`turn_seed`), and with a response cache (`ClientConfig.cache`) a rerun replays
 the same episodes without calling the server. API policies are text-level: no token ids or log-probs.
@@ -16,6 +22,7 @@ the same episodes without calling the server. API policies are text-level: no to
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +57,7 @@ class OpenAIPolicy(Policy):
         self.client = client or ChatClient(config.client)
         self.mode = "native" if config.tool_mode == "auto" else config.tool_mode
         self.name = f"openai:{config.model}"
+        self._probing = config.tool_mode == "auto"  # the first batch decides whether the server honours tools
 
     def act(self, ctx: Context) -> str:
         return self.act_batch([ctx])[0]
@@ -57,12 +65,23 @@ class OpenAIPolicy(Policy):
     def act_batch(self, contexts: list[Context]) -> list[str]:
         try:
             answers = self.client.chat_many([self.request(ctx) for ctx in contexts])
-        except RequestRejected:
+        except RequestRejected as exc:
             if self.config.tool_mode != "auto" or self.mode == "text":
                 raise
-            self.mode = "text"
+            self._use_text(f"refused a request with tools (HTTP {exc.status})")
             answers = self.client.chat_many([self.request(ctx) for ctx in contexts])
+        if self._probing and self.mode == "native" and answers:
+            self._probing = False
+            if not any(answer.get("tool_calls") for answer in answers):
+                self._use_text("accepts tools but answered without a tool call (its chat template drops them?)")
+                answers = self.client.chat_many([self.request(ctx) for ctx in contexts])
         return [output_text(answer) for answer in answers]
+
+    def _use_text(self, reason: str) -> None:
+        """Switch to the text tool format for the rest of the run, and say so (once: the switch happens once)."""
+        self.mode, self._probing = "text", False
+        print(f"bao: {self.client.endpoint} {reason}: using the text tool format (the tool described in the "
+              "system prompt) for the rest of the run", file=sys.stderr)
 
     def request(self, ctx: Context) -> dict[str, Any]:
         """The `chat.completions.create` arguments of the next turn, in the current tool mode."""
@@ -116,7 +135,7 @@ def native_messages(messages: list[dict[str, str]]) -> list[dict[str, Any]]:
             call_id = f"call_{len(out)}" if call else None
             if call:
                 reasoning, name, arguments = call
-                out.append({"role": "assistant", "content": reasoning or None, "tool_calls": [
+                out.append({"role": "assistant", "content": reasoning, "tool_calls": [
                     {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}]})
             else:
                 out.append({"role": "assistant", "content": message["content"]})
