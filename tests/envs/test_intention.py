@@ -152,3 +152,88 @@ def test_oracle_covers_every_detail_with_one_question_each_and_heuristic_beats_a
     heuristic = run_episodes(lambda: make("intention"), make_agent("heuristic", "intention"), jobs)
     answer_now = run_episodes(lambda: make("intention"), make_agent("answer-now", "intention"), jobs)
     assert sum(t.R for t in heuristic) > sum(t.R for t in answer_now) + 5
+
+
+# --- the LLM user and coverage judge (UserRL's mode), against a local fake endpoint ---
+
+def _llm_env(server):
+    from tests.users.llm_server import llm_config
+
+    return _env(user="llm", llm=llm_config(server))
+
+
+def _user_and_judge(reply: str, judge: str):
+    """The reply and the judge's verdict, each for its own prompt (the env sends both every question)."""
+    from tests.llm_client.fake_server import completion
+
+    def answer(request):
+        return completion(judge if request["messages"][0]["content"] == intention.JUDGE_SYSTEM else reply)
+
+    return answer
+
+
+def test_llm_judge_covers_details_and_the_reward_follows_userrls_rules():
+    pytest.importorskip("openai")
+    from tests.llm_client.fake_server import FakeServer
+    from tests.users.llm_server import fenced
+
+    verdict = fenced({"analysis": "diet", "task_related": True, "covered": [1, "0", 7]})
+    with FakeServer(_user_and_judge(fenced({"response": "Vegan and deep dish, please."}), verdict)) as server:
+        env = _llm_env(server)
+        result = _ask(env, "[action] Any dietary needs, and which style of pizza?")
+        prompts = {r["messages"][0]["content"]: r["messages"][1]["content"] for r in server.requests}
+    assert result.observation == "Vegan and deep dish, please."
+    assert result.reward == pytest.approx(question_reward([3, 2]))
+    assert result.info["revealed"] == ["Dietary restrictions", "Type of pizza"] and not result.info["redundant"]
+    assert result.info["remaining"] == 1
+    held = hidden_option("pizza", 0, Detail("Type of pizza", 2, "", tuple(DETAILS[0]["options"])))
+    assert f"Type of pizza: {held}" in prompts[intention.REPLY_SYSTEM]  # the user knows what it wants
+    assert "0. [medium] Type of pizza" in prompts[intention.JUDGE_SYSTEM]
+    assert "[high] Dietary restrictions" in prompts[intention.JUDGE_SYSTEM]
+
+
+def test_llm_judge_shows_only_uncovered_details_and_the_last_exchanges():
+    pytest.importorskip("openai")
+    from tests.llm_client.fake_server import FakeServer
+    from tests.users.llm_server import fenced
+
+    with FakeServer(_user_and_judge(fenced({"response": "Vegan."}), fenced({"covered": [1]}))) as server:
+        env = _llm_env(server)
+        _ask(env, "[action] Any dietary needs?")
+        second = _ask(env, "[action] How experienced a cook are you?")
+        judge_prompt = [r for r in server.requests if r["messages"][0]["content"] == intention.JUDGE_SYSTEM][-1]
+    text = judge_prompt["messages"][1]["content"]
+    assert "Dietary restrictions" not in text.split("## Missing details")[1].split("## The conversation")[0]
+    assert "Helper: Any dietary needs?\nUser: Vegan." in text
+    assert second.info["revealed"] == ["Level of cooking expertise"]
+
+
+def test_an_off_task_question_covers_nothing_and_is_redundant():
+    pytest.importorskip("openai")
+    from tests.llm_client.fake_server import FakeServer
+    from tests.users.llm_server import fenced
+
+    verdict = "{'analysis': 'chit-chat', 'task_related': False, 'covered': [0]}"
+    with FakeServer(_user_and_judge(fenced({"response": "Let's stay on my pizza."}), verdict)) as server:
+        result = _ask(_llm_env(server), "[action] How is the weather?")
+    assert result.reward == 0.0 and result.info["revealed"] == [] and result.info["redundant"]
+
+
+def test_unparsable_llm_replies_fall_back_and_score_nothing():
+    pytest.importorskip("openai")
+    from tests.llm_client.fake_server import FakeServer
+
+    with FakeServer(_user_and_judge("no json", "no json either")) as server:
+        result = _ask(_llm_env(server), "[action] What style of pizza?")
+    assert result.observation == intention.REPLY_FALLBACK and result.reward == 0.0
+    assert result.info["fallback"] and result.info["redundant"]  # the fallback reply is a non-answer
+
+
+def test_covering_every_detail_with_the_llm_judge_ends_the_episode():
+    pytest.importorskip("openai")
+    from tests.llm_client.fake_server import FakeServer
+    from tests.users.llm_server import fenced
+
+    with FakeServer(_user_and_judge(fenced({"response": "All of it."}), fenced({"covered": [0, 1, 2]}))) as server:
+        result = _ask(_llm_env(server), "[action] Tell me style, diet and skill?")
+    assert result.done and result.info["success"] and result.reward == pytest.approx(question_reward([2, 3, 1]))

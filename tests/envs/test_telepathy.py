@@ -130,3 +130,56 @@ def test_shipped_knowledge_base_covers_the_test_split_and_150_train_entities():
 def test_every_test_task_has_a_knowledge_base_entry():
     assert len(make("telepathy").tasks("test")) == 41
     assert len(make("telepathy").tasks("train")) >= 150
+
+
+# --- the LLM user (UserRL's mode), against a local fake endpoint ---
+
+def _llm_env(server):
+    from tests.users.llm_server import llm_config
+
+    env = make("telepathy", user="llm", llm=llm_config(server))
+    task = env.tasks("test")[0]
+    env.reset(task, seed=1)
+    return env, task.hidden["title"]
+
+
+@needs_data
+def test_llm_user_answers_about_userrls_target_entity_and_repeats_are_redundant():
+    pytest.importorskip("openai")
+    from tests.llm_client.fake_server import FakeServer
+    from tests.users.llm_server import fenced, queued
+
+    with FakeServer(queued(fenced({"response": "No"}), fenced({"response": "No"}), "nothing")) as server:
+        env, title = _llm_env(server)
+        no = env.step(parse_action("[action] Is it an animal?"))
+        again = env.step(parse_action("[action] Is it an animal??"))
+        broken = env.step(parse_action("[action] Is it red?"))
+    assert (no.observation, no.info["redundant"], no.info["info_gain_bits"]) == ("No.", False, None)
+    assert again.info["redundant"]
+    assert broken.observation == telepathy.ANSWER_FALLBACK and broken.info["redundant"]
+    assert telepathy.target_descriptions()[title] in server.requests[0]["messages"][1]["content"]
+    assert [r["seed"] for r in server.requests] == [1001, 1002, 1003]
+
+
+@needs_data
+def test_llm_judge_rules_guesses_without_partial_credit_and_never_leaks_the_answer():
+    pytest.importorskip("openai")
+    from tests.llm_client.fake_server import FakeServer
+    from tests.users.llm_server import fenced, queued
+
+    replies = queued(fenced({"judgment": "No", "feedback": "It was THE SECRET"}), "{}",
+                     fenced({"judgment": "Yes"}))
+    with FakeServer(replies) as server:
+        env, title = _llm_env(server)
+        wrong = env.step(parse_action("[answer] a teapot"))
+        unparsable = env.step(parse_action("[answer] a kettle"))
+        right = env.step(parse_action(f"[answer] {title}"))
+    assert wrong.reward == 0.0 and not wrong.done and "SECRET" not in wrong.observation
+    assert title not in wrong.observation
+    assert unparsable.observation == telepathy.JUDGE_FALLBACK and unparsable.reward == 0.0
+    assert right.reward == 1.0 and right.done and right.info["success"]
+    assert server.requests[0]["messages"][0]["content"] == telepathy.JUDGE_SYSTEM
+
+
+def test_telepathy_lists_both_user_backends():
+    assert telepathy.TelepathyEnv.spec.backends == ("offline", "llm")

@@ -218,3 +218,86 @@ def test_oracle_recommends_the_best_at_once_and_heuristic_beats_answer_now():
     assert [t.U_userrl for t in runs["oracle"]] == [len(t.hidden["aspects"]) for t in tasks]
     score = {name: sum(t.turns[-1].info["score"] for t in trajs) / len(trajs) for name, trajs in runs.items()}
     assert score["heuristic"] > score["answer-now"] + 0.15
+
+
+# --- the LLM user and utterance judge (UserRL's mode), against a local fake endpoint ---
+
+def _llm_travel(server):
+    from tests.users.llm_server import llm_config
+
+    return _env(user="llm", llm=llm_config(server))
+
+
+def _by_prompt(**replies):
+    """Replies by system prompt: judge, reveal, neutral (the name of the travel prompt constant, lowercased)."""
+    from tests.llm_client.fake_server import completion
+
+    systems = {travel.JUDGE_SYSTEM: "judge", travel.REVEAL_SYSTEM: "reveal", travel.NEUTRAL_SYSTEM: "neutral"}
+    return lambda request: completion(replies[systems[request["messages"][0]["content"]]])
+
+
+def test_llm_judge_type_2_reveals_the_named_preference_with_reward_and_gain():
+    pytest.importorskip("openai")
+    from tests.llm_client.fake_server import FakeServer
+    from tests.users.llm_server import fenced
+
+    replies = _by_prompt(judge=fenced({"type": "2", "preference_id": "hotel.stars"}),
+                         reveal=fenced({"response": "Budget places have burnt me; four stars at least."}))
+    with FakeServer(replies) as server:
+        env = _llm_travel(server)
+        result = _do(env, "[action] How many stars should the hotel have?")
+        judge_prompt = server.requests[0]["messages"][1]["content"]
+        reveal_prompt = server.requests[1]["messages"][1]["content"]
+    assert result.observation == "Budget places have burnt me; four stars at least."
+    assert result.reward == pytest.approx(travel.PREFERENCE_REWARD) and result.info["revealed"] == ["hotel.stars"]
+    assert result.info["info_gain_bits"] == pytest.approx(math.log2(4 / 3)) and not result.info["redundant"]
+    assert "- id hotel.stars: hotel: hotel class in stars (1-5) at least 4" in judge_prompt
+    assert "- id rental_car.transmission:" in judge_prompt
+    assert "Suggested sentence:" in reveal_prompt and "hotel class in stars (1-5) at least 4" in reveal_prompt
+    assert "hotel.stars" not in env.hidden
+
+
+def test_llm_judge_types_3_and_4_get_the_fixed_replies_and_type_1_a_neutral_one():
+    pytest.importorskip("openai")
+    from tests.llm_client.fake_server import FakeServer
+    from tests.users.llm_server import fenced, queued
+
+    replies = queued(fenced({"type": "3"}), fenced({"type": "4"}), fenced({"type": "1"}),
+                     fenced({"response": "Sure, sounds fine."}), fenced({"type": "2", "preference_id": "hotel.gym"}),
+                     fenced({"response": "Fine."}))
+    with FakeServer(replies) as server:
+        env = _llm_travel(server)
+        unknown = _do(env, "[action] Which hotel chain do you like?")
+        vague = _do(env, "[action] Any preferences?")
+        chat = _do(env, "[action] Tokyo is lovely in spring!")
+        not_held = _do(env, "[action] Do you need a gym?")
+    assert (unknown.observation, vague.observation) == (NO_PREFERENCE, TOO_VAGUE)
+    assert chat.observation == "Sure, sounds fine." and chat.info["message_type"] == 1
+    assert not_held.info["message_type"] == 1  # an id the user does not hold counts as small talk (UserRL)
+    assert all(r.info["redundant"] and r.reward == 0.0 and r.info["revealed"] == []
+               for r in (unknown, vague, chat, not_held))
+
+
+def test_an_unparsable_reveal_is_a_canned_apology_that_reveals_nothing():
+    pytest.importorskip("openai")
+    from tests.llm_client.fake_server import FakeServer
+    from tests.users.llm_server import fenced
+
+    replies = _by_prompt(judge=fenced({"type": "2", "preference_id": "hotel.breakfast"}), reveal="no json")
+    with FakeServer(replies) as server:
+        env = _llm_travel(server)
+        result = _do(env, "[action] Do you want breakfast included?")
+    assert result.observation == travel.REPLY_FALLBACK and result.reward == 0.0 and result.info["revealed"] == []
+    assert "hotel.breakfast" in env.hidden
+
+
+def test_search_and_answers_stay_deterministic_with_the_llm_user():
+    pytest.importorskip("openai")
+    from tests.llm_client.fake_server import FakeServer
+    from tests.users.llm_server import queued
+
+    with FakeServer(queued()) as server:
+        env = _llm_travel(server)
+        found = _do(env, "[search] hotel stars>=4 breakfast")
+        best = _do(env, "[answer] H3")
+    assert found.info["results"] == 2 and best.reward == 1.0 and server.requests == []

@@ -93,3 +93,96 @@ def test_the_true_story_scores_high_against_the_shipped_key_points():
     env = make("turtle")
     scores = [turtle.story_score(t.hidden["bottom"], turtle.stories()[t.id])[0] for t in env.tasks("test")]
     assert sum(scores) / len(scores) >= 0.9
+
+
+# --- the LLM user (UserRL's mode), against a local fake endpoint ---
+
+def _criteria_section(prompt: str) -> list[str]:
+    return prompt.split("## Criteria\n")[1].split("\n\n## ")[0].splitlines()
+
+
+def _llm_env(server, **kwargs):
+    from tests.users.llm_server import llm_config
+
+    env = make("turtle", user="llm", llm=llm_config(server), **kwargs)
+    task = env.tasks("test")[0]
+    env.reset(task, seed=3)
+    return env, turtle._rubrics()[task.hidden["story_id"]]
+
+
+@needs_data
+def test_llm_user_answers_yes_no_maybe_from_surface_and_bottom_with_the_turn_seed():
+    pytest.importorskip("openai")
+    from tests.llm_client.fake_server import FakeServer
+    from tests.users.llm_server import fenced, queued
+
+    replies = queued(fenced({"response": "Yes"}), "{'thought': 'x', 'response': 'maybe'}", "no JSON at all")
+    with FakeServer(replies) as server:
+        env, record = _llm_env(server)
+        yes = env.step(parse_action("[action] Was someone hurt?"))
+        maybe = env.step(parse_action("[action] Was it raining?"))
+        broken = env.step(parse_action("[action] Did he know the girl?"))
+    assert (yes.observation, maybe.observation) == ("Yes.", "Maybe.")
+    assert not yes.info["redundant"] and yes.info["info_gain_bits"] is None
+    assert maybe.info["redundant"]  # "Maybe" reveals nothing
+    assert broken.observation == turtle.ANSWER_FALLBACK and broken.info["redundant"] and broken.info["fallback"]
+    first = server.requests[0]
+    assert first["messages"][0]["content"] == turtle.QUESTION_SYSTEM
+    assert record["new_surface"] in first["messages"][1]["content"]
+    assert record["new_bottom"] in first["messages"][1]["content"]
+    assert [r["seed"] for r in server.requests] == [3001, 3002, 3003]
+
+
+@needs_data
+def test_llm_judge_scores_each_criterion_and_the_weights_are_applied_in_code():
+    pytest.importorskip("openai")
+    from tests.llm_client.fake_server import FakeServer, completion
+    from tests.users.llm_server import fenced
+
+    def judge(request):
+        n = len(_criteria_section(request["messages"][1]["content"]))
+        return completion(fenced({"scores": [{"score": 1}] + [{"score": 0.5}] * (n - 1)}))
+
+    with FakeServer(judge) as server:
+        env, record = _llm_env(server)
+        weights = [c["score"] for c in record["evaluation"]]
+        result = env.step(parse_action("[answer] My explanation of the whole story."))
+        prompt = server.requests[0]["messages"][1]["content"]
+    expected = weights[0] + 0.5 * sum(weights[1:])
+    assert result.reward == pytest.approx(expected) and result.info["story_score"] == pytest.approx(expected)
+    assert result.info["criteria"] == [1.0] + [0.5] * (len(weights) - 1)
+    assert record["evaluation"][0]["statement"] in result.observation  # covered criteria are listed
+    assert _criteria_section(prompt) == [f"{i}. {c['statement']}" for i, c in enumerate(record["evaluation"], 1)]
+
+
+@needs_data
+def test_llm_judge_with_the_wrong_number_of_scores_falls_back_to_zero():
+    pytest.importorskip("openai")
+    from tests.llm_client.fake_server import FakeServer
+    from tests.users.llm_server import fenced, queued
+
+    with FakeServer(queued(fenced({"scores": [1, 1, 1, 1, 1, 1]}))) as server:
+        env, _ = _llm_env(server)
+        result = env.step(parse_action("[answer] A story."))
+    assert result.reward == 0.0 and result.observation == turtle.JUDGE_FALLBACK and not result.done
+
+
+@needs_data
+def test_llm_user_flags_a_repeated_question_as_redundant():
+    pytest.importorskip("openai")
+    from tests.llm_client.fake_server import FakeServer, completion
+    from tests.users.llm_server import fenced
+
+    with FakeServer(lambda _r: completion(fenced({"response": "No"}))) as server:
+        env, _ = _llm_env(server)
+        first = env.step(parse_action("[action] Did the man drown?"))
+        again = env.step(parse_action("[action] Did the man drown in the water?"))
+    assert not first.info["redundant"] and again.info["redundant"]
+
+
+def test_the_llm_user_needs_a_config_and_the_spec_lists_both_backends():
+    assert turtle.TurtleEnv.spec.backends == ("offline", "llm")
+    with pytest.raises(ValueError, match="needs a model"):
+        make("turtle", user="llm")
+    with pytest.raises(ValueError, match="no 'human' user"):
+        make("turtle", user="human")

@@ -15,8 +15,10 @@ from bao.envs import make
 from bao.rollout.episodes import apply_turn, start_episode
 
 
-def play(env_name: str, task_id: str | None, split: str, seed: int, console: Console) -> int:
-    env = make(env_name)
+def play(env_name: str, task_id: str | None, split: str, seed: int, console: Console,
+         env_kwargs: dict | None = None) -> int:
+    """`env_kwargs` reach the env (e.g. `user="llm"` and its config, from `--user llm`)."""
+    env = make(env_name, **(env_kwargs or {}))
     tasks = env.tasks(split)
     if task_id is None:
         task = tasks[0]

@@ -30,6 +30,18 @@ Effort: every turn of this gym goes to the user, so questions count as user effo
 Information gain: each detail's options are its hypotheses, the episode's space is their product, and
 covering a detail with k options gains log2(k) bits; a question that covers nothing is `redundant`.
 Success means every detail is covered.
+
+`IntentionEnv(user="llm", llm=LLMUserConfig(...))` is UserRL's mode, two LLM calls per question
+(`bao.users.llm`), each shown the last 3 exchanges:
+- the *user* answers as the person who made the request, naturally, saying only what was asked; it knows the
+  task and, unlike UserRL's user (which saw every detail's options and made its wishes up), the option this
+  user holds for each detail (`hidden_option`, as offline), so its answers stay consistent and follow the seed;
+  a question off the task is steered back without listing what is still missing;
+- the *judge* sees the still-uncovered details (index, importance, an example inquiry) and returns the ones the
+  question addresses, none when it is not about the task. Its verdict sets the coverage and the reward with
+  the rules above; an unparsable verdict covers nothing (UserRL's fallback), an unparsable reply gets a canned
+  line. `redundant`: the judge's verdict decides (no new detail covered, as offline); when it gave none, the
+  conversation rule of `bao.users.redundancy` does.
 """
 
 from __future__ import annotations
@@ -45,7 +57,9 @@ from bao.envs.base import Env, EnvSpec
 from bao.envs.data import DataError, load_json, load_split, per_data_dir, prompt_of
 from bao.users.accuracy import Accuracy
 from bao.users.knowledge import field, load_sheet, sheet_path, string_list
+from bao.users.llm import LLMUser, LLMUserConfig, backend_user, turn_seed
 from bao.users.matcher import Entry, LexicalMatcher
+from bao.users.redundancy import is_redundant
 from bao.users.text import tokens
 
 IMPORTANCE_REWARD = {3: 1.0, 2: 0.7, 1: 0.4}
@@ -198,13 +212,15 @@ class IntentionEnv(Env):
         action_kind=ActionKind.ASK,
         user_kinds=frozenset({ActionKind.ASK, ActionKind.ANSWER}),
         max_steps=16,
+        backends=("offline", "llm"),
     )
 
     def __init__(self, max_steps: int | None = None, multi_detail_penalty: float = MULTI_DETAIL_PENALTY,
-                 step_penalty: float = 0.0) -> None:
+                 step_penalty: float = 0.0, user: str = "offline", llm: LLMUserConfig | None = None) -> None:
         super().__init__(max_steps)
         self.multi_detail_penalty = multi_detail_penalty
         self.step_penalty = step_penalty
+        self.llm: LLMUser | None = backend_user(self.spec.name, self.spec.backends, user, llm)
 
     def tasks(self, split: str) -> list[Task]:
         return list(_tasks(split))
@@ -214,6 +230,7 @@ class IntentionEnv(Env):
         self.sheet = _sheet(task.id, task.hidden["task"], tuple(self.details.values()))
         self.held = {key: hidden_option(task.id, seed, d) for key, d in self.details.items()}
         self.remaining = list(self.details)
+        self.exchanges: list[tuple[str, str]] = []  # (question, reply), shown to the llm user and judge
 
     def _step(self, action: Action) -> StepResult:
         if not action.valid:
@@ -228,6 +245,8 @@ class IntentionEnv(Env):
         return self._question(action.content)
 
     def _question(self, question: str) -> StepResult:
+        if self.llm is not None:
+            return self._llm_question(question)
         keys, score = targeted(self.sheet, question)
         new = [k for k in keys if k in self.remaining]
         info = {"matched": keys[0] if keys else None, "match_score": round(score, 4), "revealed": new,
@@ -246,10 +265,124 @@ class IntentionEnv(Env):
             text += " I think that covers everything I had in mind."
         return self._result(text, kind="ask", reward=reward, done=done, success=done, **info)
 
+    def _llm_question(self, question: str) -> StepResult:
+        seed = turn_seed(self.seed, self.steps)
+        recent = self.exchanges[-HISTORY:]
+        wishes = [(self.details[k], self.held[k]) for k in self.details]
+        text = user_reply(self.llm, self.task.hidden, wishes, recent, question, seed)
+        pending = [self.details[k] for k in self.remaining]
+        covered = judged_coverage(self.llm, self.task.hidden, pending, recent, question, seed)
+        new = [pending[i].key for i in covered or []]
+        said = text or REPLY_FALLBACK
+        redundant = not new if covered is not None else text is None or is_redundant(question, self.exchanges, said)
+        self.exchanges.append((question, said))
+        self.remaining = [k for k in self.remaining if k not in new]
+        reward = question_reward([self.details[k].importance for k in new], self.multi_detail_penalty,
+                                 self.step_penalty) if new else 0.0
+        done = not self.remaining
+        return self._result(said, kind="ask", reward=reward, done=done, success=done, revealed=new,
+                            redundant=redundant, info_gain_bits=sum(math.log2(len(self.details[k].options))
+                                                                    for k in new),
+                            fallback=text is None or covered is None)
+
     def _result(self, text: str, kind: str, reward: float = 0.0, done: bool = False, **info) -> StepResult:
         info.update(kind=kind, success=info.get("success", False), remaining=len(self.remaining),
                     hypotheses_left=math.prod(len(self.details[k].options) for k in self.remaining))
         return StepResult(text, round(reward, 6), done, info)
+
+
+HISTORY = 3  # exchanges shown to the llm user and judge, as in UserRL
+REPLY_FALLBACK = "Sorry, I lost my train of thought. Could you ask me that again?"
+IMPORTANCE_LABEL = {1: "low", 2: "medium", 3: "high"}
+
+REPLY_SYSTEM = """You asked for help with a task, but your request was vague. A helper now asks you questions \
+to find out what exactly you want. Answer as the person who made the request.
+
+- If the question asks about something you want for this task, answer naturally in one or two sentences, \
+following "What you want" below. Say only what the question asks about; do not volunteer the rest.
+- If it asks about a part of the task that "What you want" does not mention, say briefly that you have no \
+particular wish there.
+- If it is not about your needs (small talk, something off the task, a request that you do the work), \
+steer back politely to what you need, without listing what you still have in mind and without examples.
+- You are the one seeking help: never solve the task yourself.
+
+Reply with one JSON object and nothing else:
+{"thought": "<what the question asks and what you will say>", "response": "<your reply to the helper>"}"""
+
+REPLY_PROMPT = """## Your request
+{task}
+(category: {category})
+
+## What you want
+{wishes}
+
+## The conversation so far
+{history}
+
+## The helper's question
+{question}"""
+
+JUDGE_SYSTEM = """You check which missing details of a vague request a helper's latest question asks about.
+
+- A question addresses a detail when the answer to it would give the information that detail needs; the \
+example inquiry shows one way to ask, other wordings count too.
+- A question that is not about clarifying the request (small talk, off-topic, doing the task) addresses none.
+- List only the details the latest question itself asks about, by their index.
+
+Reply with one JSON object and nothing else:
+{"analysis": "<which details the question asks about>", "task_related": true or false, "covered": [<indices>]}"""
+
+JUDGE_PROMPT = """## The request
+{task}
+(category: {category})
+
+## Missing details still to clarify
+{details}
+
+## The conversation so far
+{history}
+
+## The helper's latest question
+{question}"""
+
+
+def _history(exchanges: list[tuple[str, str]]) -> str:
+    lines = [f"Helper: {q}\nUser: {r}" for q, r in exchanges]
+    return "\n".join(lines) if lines else "(this is the first question)"
+
+
+def user_reply(user: LLMUser, task: dict, wishes: list[tuple[Detail, str]], recent: list[tuple[str, str]],
+               question: str, seed: int) -> str | None:
+    """The LLM user's reply to a clarifying question, or None when its reply holds none."""
+    prompt = REPLY_PROMPT.format(task=task["task"], category=task.get("category") or "general",
+                                 wishes="\n".join(f"- {d.key}: {option}" for d, option in wishes),
+                                 history=_history(recent), question=question)
+    response = (user.ask_json(REPLY_SYSTEM, prompt, seed=seed) or {}).get("response")
+    return response.strip() if isinstance(response, str) and response.strip() else None
+
+
+def judged_coverage(user: LLMUser, task: dict, pending: list[Detail], recent: list[tuple[str, str]],
+                    question: str, seed: int) -> list[int] | None:
+    """Indices into `pending` of the details the judge says the question addresses ([] when it is off the
+    task), or None when its reply holds no verdict."""
+    details = "\n".join(f"{i}. [{IMPORTANCE_LABEL[d.importance]}] {d.key} (e.g. \"{d.inquiry}\")"
+                         for i, d in enumerate(pending))
+    prompt = JUDGE_PROMPT.format(task=task["task"], category=task.get("category") or "general", details=details,
+                                 history=_history(recent), question=question)
+    verdict = user.ask_json(JUDGE_SYSTEM, prompt, seed=seed)
+    if verdict is None or not isinstance(verdict.get("covered"), list):
+        return None
+    if str(verdict.get("task_related")).strip().lower() == "false":
+        return []
+    indices = []
+    for item in verdict["covered"]:
+        try:
+            index = int(item)
+        except (TypeError, ValueError):
+            continue
+        if 0 <= index < len(pending) and index not in indices:
+            indices.append(index)
+    return indices
 
 
 def task_details(task: Task) -> tuple[Detail, ...]:

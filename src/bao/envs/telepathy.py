@@ -18,6 +18,14 @@ Information gain is exact: the hypothesis space is the whole entity pool; an ans
 value agrees (a `maybe` entity agrees with anything), and `info_gain_bits = log2(before / after)`. A
 question whose answer removes no hypothesis is `redundant`. Deviations from UserRL: the answers come from the
 knowledge base, not an LLM's world knowledge, and the judge is a name match, not an LLM.
+
+`TelepathyEnv(user="llm", llm=LLMUserConfig(...))` is UserRL's mode: an LLM (`bao.users.llm`) thinks of the
+`target_entity` of UserRL's data and answers each question "Yes" / "No" / "Maybe" (told to answer honestly and
+to use "Maybe" sparingly; like UserRL, it is not shown the earlier questions), and a judge LLM rules a guess
+"Yes" (exactly right, or a clear synonym) or "No" (no partial credit): 1.0 for the first correct guess. The
+feedback is bao's fixed text, so a wrong guess never leaks the answer. A reply without the expected JSON gets a
+canned line and scores 0 (UserRL's fallback). The hypothesis space needs the knowledge base, so
+`info_gain_bits` is unknown (None) and `redundant` comes from the conversation (`bao.users.redundancy`).
 """
 
 from __future__ import annotations
@@ -28,10 +36,12 @@ from functools import cached_property, lru_cache
 
 from bao.core.types import Action, ActionKind, StepResult, Task
 from bao.envs.base import Env, EnvSpec
-from bao.envs.data import DataError, load_split, per_data_dir, prompt_of
+from bao.envs.data import DataError, load_json, load_split, per_data_dir, prompt_of
 from bao.users.accuracy import Probe, probes_from
 from bao.users.knowledge import field, load_sheet, sheet_path, string_list
+from bao.users.llm import LLMUser, LLMUserConfig, backend_user, turn_seed
 from bao.users.matcher import Entry, Matcher, make_matcher, matcher_kind
+from bao.users.redundancy import is_redundant
 from bao.users.text import normalize_name
 
 VALUES = ("yes", "no", "maybe")
@@ -155,11 +165,14 @@ class TelepathyEnv(Env):
         choices=("action", "answer"),
         action_kind=ActionKind.ASK,
         max_steps=16,
+        backends=("offline", "llm"),
     )
 
-    def __init__(self, max_steps: int | None = None, matcher: str = "lexical") -> None:
+    def __init__(self, max_steps: int | None = None, matcher: str = "lexical", user: str = "offline",
+                 llm: LLMUserConfig | None = None) -> None:
         super().__init__(max_steps)
         self.matcher = matcher_kind(matcher)
+        self.llm: LLMUser | None = backend_user(self.spec.name, self.spec.backends, user, llm)
 
     def tasks(self, split: str) -> list[Task]:
         return list(_tasks(split))
@@ -169,6 +182,7 @@ class TelepathyEnv(Env):
         self.target = self.kb.entity(task.hidden["title"])
         self.alive = list(self.kb.entities)
         self.asked: set[str] = set()
+        self.exchanges: list[tuple[str, str]] = []  # (question, reply), for the llm user's redundancy rule
 
     def _narrow(self, keep) -> float:
         before = len(self.alive)
@@ -192,6 +206,8 @@ class TelepathyEnv(Env):
     def _guess(self, guess: str) -> StepResult:
         if not guess.strip():
             return StepResult("Your answer is empty: name the entity you think of.", 0.0, False, {"success": False})
+        if self.llm is not None:
+            return self._llm_guess(guess)
         if is_correct_guess(guess, self.target):
             return StepResult(f"Yes! I was thinking of {self.target.title}.", 1.0, True, {"success": True})
         named = {e.title for e in names_in(guess, self.kb)}
@@ -200,6 +216,8 @@ class TelepathyEnv(Env):
                           {"success": False, "info_gain_bits": gain, "revealed": []})
 
     def _question(self, question: str) -> StepResult:
+        if self.llm is not None:
+            return self._llm_question(question)
         named = names_in(question, self.kb)
         if named:
             hit = self.target in named
@@ -219,6 +237,87 @@ class TelepathyEnv(Env):
         info = {"success": False, "matched": matched, "match_score": round(score, 4), "revealed": revealed,
                 "info_gain_bits": gain, "redundant": gain == 0.0, "hypotheses_left": len(self.alive)}
         return StepResult(text, 0.0, False, info)
+
+    def _llm_question(self, question: str) -> StepResult:
+        answer = ask_entity(self.llm, self.target.title, question, turn_seed(self.seed, self.steps))
+        text = ANSWER_FALLBACK if answer is None else f"{answer}."
+        redundant = answer is None or is_redundant(question, self.exchanges, text)
+        self.exchanges.append((question, text))
+        return StepResult(text, 0.0, False, {"success": False, "revealed": [], "redundant": redundant,
+                                             "info_gain_bits": None, "fallback": answer is None})
+
+    def _llm_guess(self, guess: str) -> StepResult:
+        verdict = judge_guess(self.llm, self.target.title, guess, turn_seed(self.seed, self.steps))
+        if verdict is None:
+            return StepResult(JUDGE_FALLBACK, 0.0, False, {"success": False, "fallback": True})
+        if verdict:
+            return StepResult(f"Yes! I was thinking of {self.target.title}.", 1.0, True, {"success": True})
+        return StepResult("No, that's not it. Keep trying!", 0.0, False, {"success": False, "revealed": []})
+
+
+QUESTION_SYSTEM = """You are the mind in a mind-reading game. You have one entity in mind (a person, an animal, \
+an object, a place, a concept...). The player tries to find it by asking yes/no questions.
+
+Answer each question truthfully about your entity:
+- "Yes" when it is true of the entity;
+- "No" when it is false of it;
+- "Maybe" only when the question is ambiguous or has no clear answer for this entity. Use it sparingly.
+The player sees only that one word: never name the entity or add hints.
+
+Reply with one JSON object and nothing else:
+{"thought": "<how the question applies to your entity>", "response": "Yes" or "No" or "Maybe"}"""
+
+QUESTION_PROMPT = """## The entity you have in mind
+{entity}
+
+## The player's question
+{question}"""
+
+JUDGE_SYSTEM = """You are the mind in a mind-reading game, and the player now names the entity they think you \
+have in mind. Rule whether the guess is right.
+
+- "Yes": the guess names exactly your entity, or a clearly equivalent name for it (a synonym, a common \
+alternative name, a fuller or shorter form of the same name).
+- "No": anything else: a different entity, a broader or narrower category, something related, or a partly \
+right guess. There is no partial credit.
+
+Reply with one JSON object and nothing else:
+{"thought": "<does the guess identify your entity?>", "judgment": "Yes" or "No"}"""
+
+JUDGE_PROMPT = """## The entity you have in mind
+{entity}
+
+## The player's guess
+{guess}"""
+
+ANSWER_FALLBACK = "I can't answer that right now. Please ask again."
+JUDGE_FALLBACK = "I can't check your guess right now. Please try again."
+REPLIES = {"yes": "Yes", "no": "No", "maybe": "Maybe"}
+
+
+@per_data_dir
+def target_descriptions() -> dict[str, str]:
+    """UserRL's `target_entity` text of every entity, by title ("Albert Einstein - the famous physicist...")."""
+    return {rec["title"]: rec["target_entity"]
+            for rec in load_json("gyms", "telepathy", "all_entities_refined.json")}
+
+
+def _described(title: str) -> str:
+    return target_descriptions().get(title, title)
+
+
+def ask_entity(user: LLMUser, title: str, question: str, seed: int) -> str | None:
+    """The LLM user's "Yes" / "No" / "Maybe" to a question about the entity, or None when it gave none."""
+    reply = user.ask_json(QUESTION_SYSTEM, QUESTION_PROMPT.format(entity=_described(title), question=question),
+                          seed=seed)
+    return REPLIES.get(str((reply or {}).get("response", "")).strip().strip(".!").lower())
+
+
+def judge_guess(user: LLMUser, title: str, guess: str, seed: int) -> bool | None:
+    """The judge's verdict on a guess (True: right), or None when its reply holds none."""
+    reply = user.ask_json(JUDGE_SYSTEM, JUDGE_PROMPT.format(entity=_described(title), guess=guess), seed=seed)
+    verdict = REPLIES.get(str((reply or {}).get("judgment", "")).strip().strip(".!").lower())
+    return None if verdict in (None, "Maybe") else verdict == "Yes"
 
 
 @per_data_dir

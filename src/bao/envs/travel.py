@@ -33,6 +33,17 @@ naming an aspect outside the trip is refused without using up a choice.
 Information gain: the hypotheses of an aspect are its options that meet every preference revealed so far
 (any of them could still be the best); the episode's space is their product and a reveal gains
 log2(before / after) bits. A message that reveals nothing new is `redundant`.
+
+`TravelEnv(user="llm", llm=LLMUserConfig(...))` is UserRL's mode for messages to the user (`bao.users.llm`):
+a judge LLM classifies each message against the still-hidden preferences (the trip's request, the last 5
+exchanges, each preference with its id `aspect.attribute`) as UserRL's four types: 1 small talk, 2 a concrete
+question about a preference the user holds (with its id), 3 a concrete question about something the user has
+no preference on, 4 too vague. Type 2 reveals that preference through an LLM reply guided by this user's
+implicit sentence (`preference_sentence`), earning `preference_reward`; types 3 and 4 get the fixed replies;
+type 1 a short neutral LLM reply that reveals nothing. An unparsable verdict counts as type 1 and an
+unparsable reply as a canned apology revealing nothing (both UserRL's fallbacks). Search and answers stay
+deterministic, and the user never volunteers a preference, as offline. `redundant`: nothing revealed; when
+the judge gave no verdict, the conversation rule of `bao.users.redundancy` decides.
 """
 
 from __future__ import annotations
@@ -58,7 +69,9 @@ from bao.envs.travel_tasks import (
 )
 from bao.users.accuracy import Accuracy
 from bao.users.knowledge import field, load_sheet, sheet_path
+from bao.users.llm import LLMUser, LLMUserConfig, backend_user, turn_seed
 from bao.users.matcher import Entry, LexicalMatcher
+from bao.users.redundancy import is_redundant
 
 MATCH_THRESHOLD = 0.25
 PREFERENCE_REWARD = 0.2
@@ -307,13 +320,16 @@ class TravelEnv(Env):
         choices=("action", "search", "answer"),
         action_kind=ActionKind.ASK,
         max_steps=16,
+        backends=("offline", "llm"),
     )
 
     def __init__(self, max_steps: int | None = None, preference_reward: float = PREFERENCE_REWARD,
-                 search_reward: float = SEARCH_REWARD) -> None:
+                 search_reward: float = SEARCH_REWARD, user: str = "offline",
+                 llm: LLMUserConfig | None = None) -> None:
         super().__init__(max_steps)
         self.preference_reward = preference_reward
         self.search_reward = search_reward
+        self.llm: LLMUser | None = backend_user(self.spec.name, self.spec.backends, user, llm)
 
     def tasks(self, split: str) -> list[Task]:
         return list(task_pool(split))
@@ -330,6 +346,7 @@ class TravelEnv(Env):
         self.searched: set[str] = set()
         self.choices: dict[str, float] = {}
         self.context: str | None = None
+        self.exchanges: list[tuple[str, str]] = []  # (message, reply), shown to the llm user and judge
 
     def _step(self, action: Action) -> StepResult:
         if not action.valid:
@@ -344,6 +361,8 @@ class TravelEnv(Env):
         return self._message(action.content)
 
     def _message(self, message: str) -> StepResult:
+        if self.llm is not None:
+            return self._llm_message(message)
         seen = understand(message, self.trip, self.context)
         info = {"matched": seen.key, "match_score": round(seen.score, 4), "revealed": [], "redundant": True,
                 "info_gain_bits": 0.0}
@@ -372,6 +391,38 @@ class TravelEnv(Env):
         info.update(revealed=[seen.key], redundant=False, info_gain_bits=math.log2(before / len(self.alive[aspect])))
         return self._result(preference_sentence(pref, self.task.id, self.seed), kind="ask",
                             reward=self.preference_reward, **info)
+
+    def _llm_message(self, message: str) -> StepResult:
+        seed = turn_seed(self.seed, self.steps)
+        recent = self.exchanges[-HISTORY:]
+        scenario = self.task.prompt[-1]["content"]
+        verdict = classify_message(self.llm, scenario, recent, message, list(self.hidden.values()), seed)
+        kind, key = verdict or ("1", None)
+        pref = self.hidden.get(key) if kind == "2" else None
+        if pref is None:
+            kind = "1" if kind == "2" else kind
+            text = {"3": NO_PREFERENCE, "4": TOO_VAGUE}.get(kind) or neutral_reply(self.llm, recent, message, seed)
+            said = text or CHIT_CHAT
+            redundant = True if verdict is not None else is_redundant(message, self.exchanges, said)
+            self.exchanges.append((message, said))
+            return self._result(said, kind="ask", matched=None, revealed=[], redundant=redundant,
+                                info_gain_bits=0.0, message_type=int(kind), fallback=verdict is None or not text)
+        sentence = preference_sentence(pref, self.task.id, self.seed)
+        text = revealing_reply(self.llm, pref, sentence, recent, message, seed)
+        self.exchanges.append((message, text or REPLY_FALLBACK))
+        if text is None:
+            return self._result(REPLY_FALLBACK, kind="ask", matched=key, revealed=[], redundant=True,
+                                info_gain_bits=0.0, message_type=2, fallback=True)
+        del self.hidden[key]
+        self.told[key] = pref
+        self.context = pref.aspect
+        rule, options = self.attributes[pref.aspect][pref.attribute], self.options[pref.aspect]
+        before = len(self.alive[pref.aspect])
+        self.alive[pref.aspect] = {i for i in self.alive[pref.aspect] if rule.satisfies(options[i][pref.attribute],
+                                                                                          pref.value)}
+        return self._result(text, kind="ask", reward=self.preference_reward, matched=key, revealed=[key],
+                            redundant=False, info_gain_bits=math.log2(before / len(self.alive[pref.aspect])),
+                            message_type=2)
 
     def _search(self, content: str) -> StepResult:
         query = parse_search(content, catalogue())
@@ -427,6 +478,118 @@ class TravelEnv(Env):
                     score=round(sum(self.choices.values()) / len(self.trip), 6),
                     hypotheses_left=math.prod(len(v) for a, v in self.alive.items() if a not in self.choices))
         return StepResult(text, round(reward, 6), done, info)
+
+
+HISTORY = 5  # exchanges shown to the llm user and judge
+REPLY_FALLBACK = "I'm sorry, I'm not sure how to answer that right now. Could you ask again?"
+
+JUDGE_SYSTEM = """You read a travel agent's latest message to a traveller and decide what kind of message it is, \
+so that the traveller can answer it the right way. The traveller holds the preferences listed below; the agent \
+does not know them yet.
+
+Types:
+- "1": small talk or anything that does not ask about the traveller's preferences;
+- "2": a concrete, specific question about one of the listed preferences (e.g. "How many stars should the \
+hotel have?"); give that preference's id; if several fit, the one the conversation is about;
+- "3": a concrete, specific question about a preference, but none of the listed ones;
+- "4": a vague, general question about preferences instead of one specific point (e.g. "Any wishes for the \
+car?").
+A question must be concrete to be type "2" or "3".
+
+Reply with one JSON object and nothing else:
+{"thought": "<what the message asks>", "type": "1" or "2" or "3" or "4", "preference_id": "<id, for type 2>"}"""
+
+JUDGE_PROMPT = """## The trip
+{scenario}
+
+## The conversation so far
+{history}
+
+## The agent's latest message
+{message}
+
+## The traveller's preferences not told yet
+{preferences}"""
+
+REVEAL_SYSTEM = """You are a traveller planning a trip with a travel agent. The agent has just asked about one \
+of your preferences. Answer in one or two natural sentences that let the preference show through indirectly: \
+give the reason behind it or the situation it comes from rather than a flat "my preference is". The \
+suggested sentence shows what to convey; adapt its wording to the conversation, keep its facts (the numbers, \
+names and limits must stay the same), and say nothing about other preferences.
+
+Reply with one JSON object and nothing else:
+{"thought": "<how to convey the preference>", "response": "<your reply to the agent>"}"""
+
+REVEAL_PROMPT = """## Your preference
+{preference}
+Suggested sentence: {sentence}
+
+## The conversation so far
+{history}
+
+## The agent's latest message
+{message}"""
+
+NEUTRAL_SYSTEM = """You are a traveller planning a trip with a travel agent. The agent's latest message does not \
+ask about any preference of yours. Reply briefly and a little half-heartedly, staying neutral: reveal no \
+preference (if asked for one, say you have none there or that anything is fine) and ask no questions.
+
+Reply with one JSON object and nothing else:
+{"thought": "<how to reply neutrally>", "response": "<your reply to the agent>"}"""
+
+NEUTRAL_PROMPT = """## The conversation so far
+{history}
+
+## The agent's latest message
+{message}"""
+
+
+def _history(exchanges: list[tuple[str, str]]) -> str:
+    lines = [f"Agent: {m}\nTraveller: {r}" for m, r in exchanges]
+    return "\n".join(lines) if lines else "(this is the first message)"
+
+
+def preference_text(pref: Preference) -> str:
+    """A preference stated plainly for the judge: "hotel: hotel class in stars (1-5) at least 4"."""
+    attribute = catalogue().aspects[pref.aspect].attributes[pref.attribute]
+    if attribute.kind == "number":
+        bound = "at least" if attribute.better == "higher" else "at most"
+        wanted = f"{bound} {format_value(pref.value)}"
+    else:
+        wanted = "required" if attribute.kind == "flag" else format_value(pref.value)
+    return f"{_listed([pref.aspect])}: {attribute.text} {wanted}"
+
+
+def classify_message(user: LLMUser, scenario: str, recent: list[tuple[str, str]], message: str,
+                     hidden: list[Preference], seed: int) -> tuple[str, str | None] | None:
+    """The judge's type of a message ("1".."4") and, for type 2, the preference id; None without a verdict."""
+    listed = "\n".join(f"- id {p.key}: {preference_text(p)}" for p in hidden) or "(none left)"
+    prompt = JUDGE_PROMPT.format(scenario=scenario, history=_history(recent), message=message, preferences=listed)
+    verdict = user.ask_json(JUDGE_SYSTEM, prompt, seed=seed) or {}
+    kind = str(verdict.get("type", "")).strip().strip('"')
+    if kind not in ("1", "2", "3", "4"):
+        return None
+    key = verdict.get("preference_id")
+    return kind, str(key).strip() if key is not None else None
+
+
+def revealing_reply(user: LLMUser, pref: Preference, sentence: str, recent: list[tuple[str, str]], message: str,
+                    seed: int) -> str | None:
+    """The LLM user's reply that voices `pref` indirectly, or None when its reply holds none."""
+    prompt = REVEAL_PROMPT.format(preference=preference_text(pref), sentence=sentence, history=_history(recent),
+                                  message=message)
+    return _response(user.ask_json(REVEAL_SYSTEM, prompt, seed=seed))
+
+
+def neutral_reply(user: LLMUser, recent: list[tuple[str, str]], message: str, seed: int) -> str | None:
+    """The LLM user's neutral reply to small talk, or None when its reply holds none."""
+    prompt = NEUTRAL_PROMPT.format(history=_history(recent), message=message)
+    return _response(user.ask_json(NEUTRAL_SYSTEM, prompt, seed=seed))
+
+
+def _response(reply: dict | None) -> str | None:
+    response = (reply or {}).get("response")
+    return response.strip() if isinstance(response, str) and response.strip() else None
 
 
 def search_text(query: Search, found: list[dict]) -> str:

@@ -18,6 +18,14 @@ the episode terminates when the score reaches `success_threshold` (1.0 in UserRL
 `[finish]`, and the turn limit is 16. Success means reaching the threshold.
 Information gain: each fact is one unknown yes/no bit, so a question that reveals a new fact gains 1 bit and
 one that reveals nothing new (unmatched, or a fact already revealed) gains 0 and is `redundant`.
+
+`TurtleEnv(user="llm", llm=LLMUserConfig(...))` is UserRL's mode: an LLM (`bao.users.llm`) answers each question
+"Yes" / "No" / "Maybe" from the surface and the hidden bottom of UserRL's data (told to use "Maybe" rarely and
+to say nothing more), and a judge LLM scores an explanation 0 / 0.5 / 1 per rubric criterion (shown without
+the weights); the weighted sum, the delta reward, the feedback and the termination are computed in code as
+above. A reply without the expected JSON gets a canned line and scores 0 (UserRL's fallback). There is no
+sheet, so `info_gain_bits` is unknown (None) and `redundant` comes from the conversation
+(`bao.users.redundancy`). The tasks are the same stories as the offline user's.
 """
 
 from __future__ import annotations
@@ -31,7 +39,9 @@ from bao.envs.base import Env, EnvSpec
 from bao.envs.data import DataError, load_json, load_split, per_data_dir, prompt_of
 from bao.users.accuracy import Probe, probes_from
 from bao.users.knowledge import field, load_sheet, sheet_path, string_list
+from bao.users.llm import LLMUser, LLMUserConfig, backend_user, turn_seed
 from bao.users.matcher import Entry, Matcher, OneWordCheck, make_matcher, matcher_kind
+from bao.users.redundancy import is_redundant
 from bao.users.text import tokens
 
 DOES_NOT_MATTER = "That doesn't matter to the story (no clear yes or no)."
@@ -174,13 +184,15 @@ class TurtleEnv(Env):
         choices=("action", "answer"),
         action_kind=ActionKind.ASK,
         max_steps=16,
+        backends=("offline", "llm"),
     )
 
     def __init__(self, max_steps: int | None = None, success_threshold: float = SUCCESS_THRESHOLD,
-                 matcher: str = "lexical") -> None:
+                 matcher: str = "lexical", user: str = "offline", llm: LLMUserConfig | None = None) -> None:
         super().__init__(max_steps)
         self.success_threshold = success_threshold
         self.matcher = matcher_kind(matcher)
+        self.llm: LLMUser | None = backend_user(self.spec.name, self.spec.backends, user, llm)
 
     def tasks(self, split: str) -> list[Task]:
         return list(_tasks(split))
@@ -189,6 +201,7 @@ class TurtleEnv(Env):
         self.story = stories()[task.hidden["story_id"]]
         self.best = 0.0
         self.revealed: set[str] = set()
+        self.exchanges: list[tuple[str, str]] = []  # (question, reply), for the llm user's redundancy rule
 
     def _step(self, action: Action) -> StepResult:
         if not action.valid:
@@ -205,6 +218,8 @@ class TurtleEnv(Env):
         return self._question(action.content)
 
     def _question(self, question: str) -> StepResult:
+        if self.llm is not None:
+            return self._llm_question(question)
         match = self.story.matcher(self.matcher).match(question)
         if match is None:
             info = {"matched": None, "match_score": 0.0, "revealed": [], "redundant": True, "info_gain_bits": 0.0}
@@ -219,7 +234,13 @@ class TurtleEnv(Env):
     def _answer(self, story_text: str) -> StepResult:
         if not story_text.strip():
             return StepResult("Your story is empty: tell me what really happened.", 0.0, False, {"success": False})
-        score, per_criterion = story_score(story_text, self.story)
+        if self.llm is None:
+            score, per_criterion = story_score(story_text, self.story)
+        else:
+            judged = judge_story(self.llm, self.story.story_id, story_text, turn_seed(self.seed, self.steps))
+            if judged is None:
+                return StepResult(JUDGE_FALLBACK, 0.0, False, {"success": False, "fallback": True})
+            score, per_criterion = judged
         reward = max(0.0, score - self.best)
         self.best = max(self.best, score)
         covered = [p.statement for p, s in zip(self.story.key_points, per_criterion) if s == 1.0]
@@ -234,6 +255,97 @@ class TurtleEnv(Env):
         return StepResult(text, round(reward, 6), success,
                           {"success": success, "story_score": round(score, 6), "criteria": per_criterion,
                            "reward_components": {"task": round(reward, 6)}})
+
+    def _llm_question(self, question: str) -> StepResult:
+        answer = ask_story(self.llm, self.story.story_id, question, turn_seed(self.seed, self.steps))
+        text = ANSWER_FALLBACK if answer is None else f"{answer}."
+        redundant = answer is None or is_redundant(question, self.exchanges, text)
+        self.exchanges.append((question, text))
+        info = {"revealed": [], "redundant": redundant, "info_gain_bits": None, "fallback": answer is None}
+        return StepResult(text, 0.0, False, {"success": False, **info})
+
+
+QUESTION_SYSTEM = """You host a lateral-thinking puzzle (a "turtle soup"). The player has read the puzzle and \
+asks you yes/no questions to work out the hidden story behind it.
+
+Judge each question against the hidden story:
+- "Yes": what the question asks or states is true in the hidden story.
+- "No": it is false there, contradicts it, or is far from it.
+- "Maybe": the hidden story and the puzzle leave it open, or it has no bearing on them. Use "Maybe" rarely: \
+give a clear "Yes" or "No" whenever the story allows one.
+The player sees only that one word: never reveal anything else about the hidden story.
+
+Reply with one JSON object and nothing else:
+{"thought": "<how the question relates to the hidden story>", "response": "Yes" or "No" or "Maybe"}"""
+
+QUESTION_PROMPT = """## Puzzle (what the player sees)
+{surface}
+
+## Hidden story (never reveal it)
+{bottom}
+
+## Player's question
+{question}"""
+
+JUDGE_SYSTEM = """You judge a player's explanation of a lateral-thinking puzzle (a "turtle soup") against the \
+hidden story, one criterion at a time.
+
+For each criterion give one score:
+- 1: the explanation clearly states what the criterion asks for, in any wording;
+- 0.5: it gets the criterion partly right, or only vaguely;
+- 0: it misses the criterion or contradicts it.
+Judge only what the explanation says; hedging between several possibilities earns no credit.
+
+Reply with one JSON object and nothing else, one score per criterion in the order given:
+{"scores": [{"criterion": 1, "thought": "<why>", "score": 0 or 0.5 or 1}, ...]}"""
+
+JUDGE_PROMPT = """## Puzzle
+{surface}
+
+## Hidden story
+{bottom}
+
+## Criteria
+{criteria}
+
+## Player's explanation
+{explanation}"""
+
+ANSWER_FALLBACK = "I can't answer that right now. Please ask again."
+JUDGE_FALLBACK = "I can't judge your story right now. Please tell it again."
+REPLIES = {"yes": "Yes", "no": "No", "maybe": "Maybe"}
+CRITERION_SCORES = (0.0, 0.5, 1.0)
+
+
+def ask_story(user: LLMUser, story_id: str, question: str, seed: int) -> str | None:
+    """The LLM user's "Yes" / "No" / "Maybe" to a question about a story, or None when it gave none."""
+    record = _rubrics()[story_id]
+    prompt = QUESTION_PROMPT.format(surface=record["new_surface"], bottom=record["new_bottom"], question=question)
+    reply = user.ask_json(QUESTION_SYSTEM, prompt, seed=seed)
+    word = str((reply or {}).get("response", "")).strip().strip(".!").lower()
+    return REPLIES.get(word)
+
+
+def judge_story(user: LLMUser, story_id: str, explanation: str, seed: int) -> tuple[float, list[float]] | None:
+    """The judge's weighted rubric score of an explanation and its per-criterion scores (each snapped to 0 /
+    0.5 / 1), or None when the reply has no score per criterion."""
+    record = _rubrics()[story_id]
+    criteria = record["evaluation"]
+    listed = "\n".join(f"{i}. {c['statement']}" for i, c in enumerate(criteria, 1))
+    prompt = JUDGE_PROMPT.format(surface=record["new_surface"], bottom=record["new_bottom"], criteria=listed,
+                                 explanation=explanation)
+    scores = (user.ask_json(JUDGE_SYSTEM, prompt, seed=seed) or {}).get("scores")
+    if not isinstance(scores, list) or len(scores) != len(criteria):
+        return None
+    values = []
+    for item in scores:
+        value = item.get("score") if isinstance(item, dict) else item
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            return None
+        values.append(min(CRITERION_SCORES, key=lambda allowed: abs(allowed - value)))
+    return sum(float(c["score"]) * v for c, v in zip(criteria, values)), values
 
 
 @per_data_dir

@@ -7,7 +7,10 @@ The output directory holds:
 - `INCOMPLETE`: the run's settings (JSON), present from the start until `metrics.json` is written. A directory
   with this marker holds an unfinished run; one with `metrics.json` and no marker a finished one;
 - `metrics.json`: the headline metrics with 95% confidence intervals (`null` where undefined, e.g. the
-  redundant rate of a run without questions) and the run's settings. Written last, atomically.
+  redundant rate of a run without questions) and the run's settings. Written last, atomically. A run with an
+  LLM user (`env_kwargs["user"] == "llm"`) also records under `usage.user_llm` the requests its user sent, the
+  replies its cache gave, their tokens, and the cost when `user_prices` are set (of this invocation: a resumed
+  run counts only the episodes it played).
 
 `evaluate(..., resume=True)` plays only the (task, seed) episodes that `trajectories.jsonl` lacks, after checking
 that the recorded settings (env, split, n, seeds, max_turns, env options, the effort cost told in the prompt,
@@ -20,7 +23,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,6 +34,7 @@ from bao.pipelines.metrics import Estimate, summarize, to_json
 from bao.pipelines.outputs import check_writable
 from bao.policies.base import Policy
 from bao.rollout.episodes import run_episodes
+from bao.users.llm import cost, total_usage, usage_since
 
 TRAJECTORIES = "trajectories.jsonl"
 METRICS = "metrics.json"
@@ -55,11 +59,15 @@ class EvalConfig:
     engine: dict = field(default_factory=dict)  # LLM policies: max_tokens, context_limit (bao.rollout.engine)
     env_kwargs: dict = field(default_factory=dict)
     prompt_w: float | None = None  # effort cost written into every prompt (bao.agent.effort); None = not told
+    user_prices: tuple[float, float] | None = None  # LLM user: USD per 1M prompt / completion tokens, for the cost
 
     def settings(self) -> dict[str, Any]:
-        """What decides which episodes are played and how: a resumed run must match them (batch size does not)."""
+        """What decides which episodes are played and how: a resumed run must match them (batch size does not).
+        Config objects among the env options (an `LLMUserConfig`) are written as their fields, which hold the
+        name of the key's environment variable, never the key."""
+        env_kwargs = {k: asdict(v) if is_dataclass(v) else v for k, v in self.env_kwargs.items()}
         return {"env": self.env, "split": self.split, "n": self.n, "seeds": list(self.seeds),
-                "max_turns": self.max_turns, "env_kwargs": dict(self.env_kwargs), "prompt_w": self.prompt_w}
+                "max_turns": self.max_turns, "env_kwargs": env_kwargs, "prompt_w": self.prompt_w}
 
 
 @dataclass
@@ -67,6 +75,7 @@ class EvalResult:
     trajectories: list[Trajectory]
     metrics: dict[str, Estimate]
     seconds: float
+    usage: dict[str, Any] | None = None  # the LLM user's requests, cache hits, tokens (and cost); None without one
 
 
 def evaluate(
@@ -92,6 +101,8 @@ def evaluate(
     done, todo = _split_jobs(jobs, finished)
     if progress and done:
         progress(len(done))
+    llm_user = config.env_kwargs.get("user") == "llm"
+    usage_before = total_usage() if llm_user else None
     with _Appender(out) as append:
 
         def on_done(traj: Trajectory) -> None:
@@ -102,10 +113,18 @@ def evaluate(
         played = _play(config, kwargs, policy, [jobs[i] for i in todo], on_done, on_turns)
     by_job = {**done, **dict(zip(todo, played))}
     trajectories = [by_job[i] for i in range(len(jobs))]
-    result = EvalResult(trajectories, summarize(trajectories), time.perf_counter() - start)
+    usage = _user_usage(usage_before, config.user_prices) if usage_before is not None else None
+    result = EvalResult(trajectories, summarize(trajectories), time.perf_counter() - start, usage)
     if out is not None:
         save(result, settings, out)
     return result
+
+
+def _user_usage(before: dict[str, int], prices: tuple[float, float] | None) -> dict[str, Any]:
+    usage: dict[str, Any] = usage_since(before)
+    if prices is not None:
+        usage.update(price_in_per_1m=prices[0], price_out_per_1m=prices[1], cost=round(cost(usage, *prices), 6))
+    return usage
 
 
 def _jobs(config: EvalConfig, tasks: list[Task], user_kinds: Collection[ActionKind]) -> list[tuple[Task, int]]:
@@ -236,6 +255,8 @@ def save(result: EvalResult, settings: dict[str, Any], out_dir: Path) -> None:
         "settings": settings,
         "metrics": to_json(result.metrics),
     }
+    if result.usage is not None:
+        payload["usage"] = {"user_llm": result.usage}
     _write_atomically(out_dir / METRICS, json.dumps(payload, indent=2, allow_nan=False))
     (out_dir / INCOMPLETE).unlink(missing_ok=True)
 
