@@ -17,6 +17,9 @@ _ENVS: dict[str, str] = {
     "travel": "bao.envs.travel:TravelEnv",
     "telepathy": "bao.envs.telepathy:TelepathyEnv",
     "turtle": "bao.envs.turtle:TurtleEnv",
+    "persuade": "bao.envs.persuade:PersuadeEnv",
+    "search": "bao.envs.search:SearchEnv",
+    "tau": "bao.envs.tau:TauEnv",
 }
 
 

@@ -18,6 +18,9 @@ _MODULES = {
     "travel": "bao.policies.scripted.travel",
     "telepathy": "bao.policies.scripted.telepathy",
     "turtle": "bao.policies.scripted.turtle",
+    "persuade": "bao.policies.scripted.persuade",
+    "search": "bao.policies.scripted.search",
+    "tau": "bao.policies.scripted.tau",
 }
 
 
