@@ -84,9 +84,9 @@ def test_envs_lists_function_with_its_split_sizes():
 
 
 @needs_data
-def test_demo_prints_a_table_per_environment(tmp_path, monkeypatch, capsys):
+def test_scripted_demo_prints_a_table_per_environment(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert main(["demo", "--env", "function", "--env", "telepathy", "--n", "3"]) == 0
+    assert main(["demo", "--scripted", "--env", "function", "--env", "telepathy", "--n", "3"]) == 0
     out = capsys.readouterr().out
     assert "function / test: scripted agents" in out and "telepathy / test: scripted agents" in out
     assert "scripted agents, each 3 episodes (seed 0)" in " ".join(out.split())
@@ -221,8 +221,13 @@ def test_a_bad_number_fails_at_parse_time_naming_the_flag(capsys, argv, flag):
 def test_n_beyond_the_split_is_refused_with_the_task_count(capsys, no_model):
     assert main(["eval", "function", "--n", "1000"]) == 2
     assert "--n 1000 is more than the 78 tasks" in _one_line_error(capsys)
-    assert main(["demo", "--env", "function", "--n", "1000"]) == 2
+    assert main(["demo", "--scripted", "--env", "function", "--n", "1000"]) == 2
     assert "78 tasks" in _one_line_error(capsys)
+
+
+def test_the_main_demo_refuses_the_scripted_demos_flags(capsys, no_model):
+    assert main(["demo", "--n", "3"]) == 2
+    assert "--scripted" in _one_line_error(capsys)
 
 
 def test_agent_with_an_llm_policy_is_refused(capsys, no_model):

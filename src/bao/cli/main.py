@@ -1,4 +1,4 @@
-"""`bao <command>`: envs, eval, play, data, sft, train, models, pareto, report, export, demo.
+"""`bao <command>`: envs, eval, play, data, sft, train, models, pareto, report, export, serve, demo.
 
 Errors that a user can fix (unknown env, missing data, bad arguments) print one line that says what to do
 and exit with status 2; anything else is a bug and shows its traceback.
@@ -7,7 +7,6 @@ and exit with status 2; anything else is a bug and shows its traceback.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
@@ -15,24 +14,23 @@ from rich.markup import escape
 from rich.table import Table
 
 from bao.cli import data as data_cli
+from bao.cli import demo as demo_cli
 from bao.cli import export as export_cli
 from bao.cli import models as models_cli
 from bao.cli import pareto as pareto_cli
 from bao.cli import report as report_cli
+from bao.cli import serve as serve_cli
 from bao.cli import sft as sft_cli
 from bao.cli import train as train_cli
 from bao.cli.args import non_negative_float, positive_int, probability, seeds
 from bao.cli.console import console
-from bao.cli.progress import EpisodeProgress
+from bao.cli.llm_user import add_user_arguments, usage_line, user_env_kwargs, user_prices
+from bao.cli.results import UsageError, check_n, print_results, run_eval, seeds_text
 from bao.envs.data import DataError
 from bao.envs.registry import UnknownEnv
 from bao.llm_client import LLMError
 from bao.pipelines.evaluate import EvalOutputError
 from bao.policies.models import ModelError
-
-
-class UsageError(RuntimeError):
-    """A mistake in the command line; the message says what to fix."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,22 +55,21 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("--resume", action="store_true",
                        help="finish an interrupted run: play only the episodes it lacks (same settings required)")
     _add_llm_arguments(ev)
+    add_user_arguments(ev, prices=True)
 
     play = sub.add_parser("play", help="play an episode yourself in the terminal")
     play.add_argument("env", help="environment name (see `bao envs`)")
     play.add_argument("--task", default=None, help="task id (default: the first of the split)")
     play.add_argument("--split", default="test", choices=("train", "test"), help="split the task comes from")
     play.add_argument("--seed", type=int, default=0, help="seed of the simulated user (default %(default)s)")
+    add_user_arguments(play)
 
-    demo = sub.add_parser("demo", help="the main job: evaluate every scripted agent on every environment")
-    demo.add_argument("--env", action="append", help="only this environment (repeatable; default: all)")
-    demo.add_argument("--n", type=positive_int, default=None, help="first N test tasks of each env (default: all)")
-    demo.add_argument("--seed", type=seeds, default=[0], help="seed, or seeds separated by commas (default 0)")
-
+    demo_cli.add_parser(sub)
     data_cli.add_parser(sub)
     sft_cli.add_parser(sub)
     train_cli.add_parser(sub)
     models_cli.add_parser(sub)
+    serve_cli.add_parser(sub)
     pareto_cli.add_parser(sub)
     export_cli.add_parser(sub)
     report_cli.add_parser(sub)
@@ -143,10 +140,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     spec(args.env)
     _check_policy_flags(args)
-    _check_n(args.env, args.split, args.n)
+    env_kwargs = user_env_kwargs(args)
+    check_n(args.env, args.split, args.n)
     batch_size = args.batch_size or (16 if args.policy == "hf" else 64)
     config = EvalConfig(env=args.env, split=args.split, n=args.n, seeds=args.seed, max_turns=args.max_turns,
-                        batch_size=batch_size)
+                        batch_size=batch_size, env_kwargs=env_kwargs, user_prices=user_prices(args))
     label = _label(args)
     out = args.out or Path("runs") / "eval" / f"{args.env}-{label}"
     check_out_dir(out, overwrite=args.overwrite, resume=args.resume)
@@ -154,15 +152,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
         check_resumable(out, config.settings())
     policy = _make_policy(args)
     try:
-        result = _run_eval(config, policy, out, resume=args.resume)
+        result = run_eval(config, policy, out, resume=args.resume)
     except KeyboardInterrupt:
         console.print(f"finished episodes are kept in {out}/trajectories.jsonl: add --resume to finish the run",
                       markup=False, highlight=False, soft_wrap=True)
         raise
-    print_results({label: result.metrics}, title=f"{args.env} / {args.split}: {_episodes(result, config.seeds)}")
+    print_results({label: result.metrics}, title=f"{args.env} / {args.split}: {seeds_text(result, config.seeds)}")
     generated = sum(sum(t.tokens.mask) for t in result.trajectories if t.tokens)
     if generated:
         console.print(f"{generated} generated tokens, {generated / result.seconds:.1f} tok/s")
+    if result.usage is not None:
+        console.print(usage_line(result.usage), markup=False, highlight=False, soft_wrap=True)
     console.print(f"wrote {out}/trajectories.jsonl and {out}/metrics.json ({result.seconds:.1f}s)", markup=False,
                   highlight=False, soft_wrap=True)
     return 0
@@ -174,17 +174,6 @@ def _check_policy_flags(args: argparse.Namespace) -> None:
         raise UsageError(f"--agent picks a scripted agent; it cannot be combined with --policy {args.policy}")
     if args.policy == "openai" and not args.model:
         raise UsageError("--policy openai needs --model NAME (the model name the server knows)")
-
-
-def _check_n(env: str, split: str, n: int | None) -> None:
-    """`--n` beyond the split would silently run fewer tasks than asked for."""
-    from bao.envs import make
-
-    if n is None:
-        return
-    count = len(make(env).tasks(split))
-    if n > count:
-        raise UsageError(f"--n {n} is more than the {count} tasks of the {split} split of {env}")
 
 
 def _label(args: argparse.Namespace) -> str:
@@ -229,70 +218,15 @@ def _make_policy(args: argparse.Namespace):
     return OpenAIPolicy(OpenAIPolicyConfig(model=args.model, client=client, sampling=sampling))
 
 
-def _run_eval(config, policy, out: Path, resume: bool = False):
-    from bao.envs import make
-    from bao.pipelines.evaluate import evaluate
-
-    total = len(make(config.env).tasks(config.split)[: config.n]) * len(config.seeds)
-    with EpisodeProgress(console, f"{config.env} {policy.name}", total) as progress:
-        return evaluate(config, policy, out, progress=progress.episodes, on_turns=progress.turns, resume=resume)
-
-
-def _episodes(result, seeds) -> str:
-    """`48 episodes (seed 0)` / `96 episodes (seeds 0,1)`: what a table's numbers are averaged over."""
-    word = "seed" if len(seeds) == 1 else "seeds"
-    return f"{len(result.trajectories)} episodes ({word} {','.join(map(str, seeds))})"
-
-
-METRIC_COLUMNS = ("score", "success", "pass@U-1", "pass@U-3", "pass@U-5", "U", "U_userrl", "UR", "turns",
-                  "invalid_rate")
-
-
-def print_results(rows: dict, title: str) -> None:
-    table = Table(title=escape(title))
-    table.add_column("metric")
-    for name in rows:
-        table.add_column(escape(name), justify="right")
-    for col in METRIC_COLUMNS:
-        table.add_row(col, *(_cell(m[col]) for m in rows.values()))
-    console.print(table)
-    console.print("mean ± half-width of the 95% CI (n/a: nothing to measure); U counts answers (BAO paper), "
-                  "U_userrl questions and answers")
-
-
-def _cell(estimate) -> str:
-    if not math.isfinite(estimate.mean):
-        return "n/a"
-    return f"{estimate.mean:.2f} ± {(estimate.high - estimate.low) / 2:.2f}"
-
-
 def cmd_play(args: argparse.Namespace) -> int:
     from bao.cli.play import play
 
-    return play(args.env, args.task, args.split, args.seed, console)
+    return play(args.env, args.task, args.split, args.seed, console, env_kwargs=user_env_kwargs(args))
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from bao.envs.registry import available
-    from bao.pipelines.evaluate import EvalConfig
-    from bao.policies.scripted import AGENT_NAMES, make_agent
-
-    envs = args.env or available()
-    for env in envs:
-        _check_n(env, "test", args.n)
-    for env in envs:
-        rows = {}
-        for name in AGENT_NAMES:
-            config = EvalConfig(env=env, n=args.n, seeds=args.seed)
-            result = _run_eval(config, make_agent(name, env), Path("runs") / "demo" / f"{env}-{name}")
-            rows[name] = result.metrics
-        print_results(rows, title=f"{env} / test: scripted agents, each {_episodes(result, args.seed)}")
-    return 0
-
-
-COMMANDS = {"envs": cmd_envs, "eval": cmd_eval, "play": cmd_play, "demo": cmd_demo, "data": data_cli.run,
+COMMANDS = {"envs": cmd_envs, "eval": cmd_eval, "play": cmd_play, "demo": demo_cli.run, "data": data_cli.run,
             "sft": sft_cli.run, "train": train_cli.run, "models": models_cli.run, "report": report_cli.run,
-            "pareto": pareto_cli.run, "export": export_cli.run}
+            "pareto": pareto_cli.run, "export": export_cli.run, "serve": serve_cli.run}
 
 
 if __name__ == "__main__":
