@@ -161,19 +161,19 @@ class Trainer:
         self._phase("rollout")
         t0 = time.perf_counter()
         jobs = step_jobs(self.tasks, self.step, config.tasks_per_step, config.group_size, config.seed)
+        group_of = [k // config.group_size for k in range(len(jobs))]  # episode -> its group's index in the step
         costs = group_costs(config.w_values(), config.seed, self.step, config.tasks_per_step)
         if costs:  # one policy for several w: each group is told its w and rewarded with it
-            jobs = [(with_effort_cost(task, costs[k // config.group_size], self.user_kinds), seed, draw)
+            jobs = [(with_effort_cost(task, costs[group_of[k]], self.user_kinds), seed, draw)
                     for k, (task, seed, draw) in enumerate(jobs)]
-        mine = [i for i in range(len(jobs)) if self.workers.owns(i // config.group_size)]
+        mine = [k for k in range(len(jobs)) if self.workers.owns(group_of[k])]
         trajectories = self.workers.gather(self._rollout([jobs[i] for i in mine]), mine)
         _release_freed_memory()
         t1 = time.perf_counter()
         groups = [f"{task.id}@{seed}" for task, seed, _ in jobs]
         episodes, components = [], []
         for k, (traj, group) in enumerate(zip(trajectories, groups)):
-            reward = (dataclasses.replace(self.reward_config, w=costs[k // config.group_size]) if costs
-                      else self.reward_config)
+            reward = dataclasses.replace(self.reward_config, w=costs[group_of[k]]) if costs else self.reward_config
             episode, rows = to_episode(traj, group, reward)
             episodes.append(episode)
             components.append(rows)
@@ -183,7 +183,7 @@ class Trainer:
         rows = [r for r in rows if r.group not in dropped]
         self.last_rows = rows
         self._phase("train")
-        owner = {group: k // config.group_size for k, group in enumerate(groups)}
+        owner = {group: group_of[k] for k, group in enumerate(groups)}
         losses = self._optimize(rows, [r for r in rows if self.workers.owns(owner[r.group])])
         _release_freed_memory()
         t2 = time.perf_counter()
