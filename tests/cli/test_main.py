@@ -90,7 +90,7 @@ def test_scripted_demo_prints_a_table_per_environment(tmp_path, monkeypatch, cap
     out = capsys.readouterr().out
     assert "function / test: scripted agents" in out and "telepathy / test: scripted agents" in out
     assert "scripted agents, each 3 episodes (seed 0)" in " ".join(out.split())
-    assert (tmp_path / "runs" / "demo" / "telepathy-oracle" / "metrics.json").exists()
+    assert (tmp_path / "runs" / "demo-scripted" / "telepathy-oracle" / "metrics.json").exists()
 
 
 @pytest.fixture

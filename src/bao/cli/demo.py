@@ -93,7 +93,7 @@ def _scripted(args: argparse.Namespace) -> int:
         rows = {}
         for name in AGENT_NAMES:
             config = EvalConfig(env=env, n=args.n, seeds=args.seed)
-            result = run_eval(config, make_agent(name, env), Path("runs") / "demo" / f"{env}-{name}")
+            result = run_eval(config, make_agent(name, env), Path("runs") / "demo-scripted" / f"{env}-{name}")
             rows[name] = result.metrics
         print_results(rows, title=f"{env} / test: scripted agents, each {seeds_text(result, args.seed)}")
     return 0
