@@ -84,9 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", default=None, help="SQLite reply cache (a rerun sends no request)")
     parser.add_argument("--concurrency", type=int, default=8, help="requests in flight (default %(default)s)")
     parser.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")
+    parser.add_argument("--json-mode", action="store_true", help="ask for JSON output (response_format json_object)")
     args = parser.parse_args(argv)
     user = LLMUser(LLMUserConfig(model=args.model, base_url=args.base_url, api_key_env=args.api_key_env,
-                                 cache=args.cache))
+                                 cache=args.cache, json_mode=args.json_mode))
     results = [measure(user, split, args.limit, args.concurrency) for split in args.split]
     for r in results:
         print(f"{r['split']}: {r['questions']} questions, reply rate {r['reply_rate']}, fact accuracy "

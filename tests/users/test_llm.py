@@ -61,6 +61,14 @@ def test_ask_json_sends_system_user_temperature_and_seed():
                                                                                                    2005)
 
 
+def test_json_mode_asks_for_a_json_object_and_is_off_by_default():
+    with FakeServer(lambda _r: completion('{"response": "No"}')) as server:
+        user(server).ask_json("sys", "prompt", seed=0)
+        user(server, json_mode=True).ask_json("sys", "prompt", seed=0)
+    plain, constrained = server.requests
+    assert "response_format" not in plain and constrained["response_format"] == {"type": "json_object"}
+
+
 def test_a_reply_without_json_is_none_and_still_counted():
     with FakeServer(lambda _r: completion("I refuse")) as server:
         asker = user(server)

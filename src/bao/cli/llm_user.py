@@ -32,6 +32,9 @@ def add_user_arguments(parser: argparse.ArgumentParser, prices: bool = False) ->
                        help="llm user: name of the environment variable holding the key (default %(default)s)")
     group.add_argument("--user-cache", default=None,
                        help="llm user: SQLite file caching its replies (a rerun sends no request)")
+    group.add_argument("--user-json-mode", action="store_true",
+                       help="llm user: ask the server for JSON output (response_format json_object), for models "
+                       "that otherwise answer in prose")
     if prices:
         group.add_argument("--user-price-in", type=non_negative_float, default=None,
                            help="llm user: USD per 1M prompt tokens, to record the run's cost in metrics.json")
@@ -45,6 +48,7 @@ def user_env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
     llm_flags = [flag for flag, value in (("--user-model", args.user_model), ("--user-base-url", args.user_base_url),
                                           ("--user-cache", args.user_cache),
+                                          ("--user-json-mode", args.user_json_mode or None),
                                           ("--user-price-in", getattr(args, "user_price_in", None)),
                                           ("--user-price-out", getattr(args, "user_price_out", None)))
                  if value is not None]
@@ -59,7 +63,7 @@ def user_env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     if not model:
         raise UsageError(f"--user llm needs --user-model NAME (the model name the server knows) or ${MODEL_ENV}")
     config = LLMUserConfig(model=model, base_url=args.user_base_url or os.environ.get("OPENAI_BASE_URL") or None,
-                           api_key_env=args.user_api_key_env, cache=args.user_cache)
+                           api_key_env=args.user_api_key_env, cache=args.user_cache, json_mode=args.user_json_mode)
     return {"user": "llm", "llm": config}
 
 

@@ -47,6 +47,8 @@ class LLMUserConfig:
     timeout: float = 60.0
     max_retries: int = 4
     cache: str | None = None  # SQLite response cache (bao.llm_client.cache)
+    json_mode: bool = False  # ask for `response_format: json_object` (constrained decoding on vLLM, llama.cpp,
+    # OpenAI): small models that would write prose then always give a parsable reply
 
 
 _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL | re.IGNORECASE)
@@ -116,6 +118,8 @@ class LLMUser:
             "max_tokens": self.config.max_tokens,
             "seed": seed,
         }
+        if self.config.json_mode:
+            request["response_format"] = {"type": "json_object"}
         cache = getattr(self.client, "cache", None)
         answer = cache.get(request_key(self.client.endpoint, request)) if cache is not None else None
         if answer is not None:
