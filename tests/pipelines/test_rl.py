@@ -79,6 +79,32 @@ def test_a_killed_run_resumes_with_the_same_next_step(warm_start, tmp_path):
                .read_text().splitlines())
 
 
+def test_a_run_killed_in_its_final_evaluation_finishes_it_from_the_kept_episodes(warm_start, tmp_path, monkeypatch):
+    import bao.pipelines.evaluate as evaluation
+
+    real, played = evaluation.evaluate, []
+
+    def counted(config, policy, out, progress=None, **kwargs):
+        def count(k):
+            played.append(k)
+            if kill and sum(played) >= 2:
+                raise KeyboardInterrupt
+        return real(config, policy, out, progress=count, **kwargs)
+
+    config = _config(warm_start, tmp_path, steps=1, eval_n=3, eval_seeds="0,1", eval_before=False)
+    monkeypatch.setattr(evaluation, "evaluate", counted)
+    kill = True
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(config).run()
+    kill, played = False, []
+    summary = Trainer(config).run()
+
+    out = tmp_path / "run" / "eval-step-1"
+    assert played[0] == 2 and sum(played) == 6  # the 2 kept episodes are counted at once, the other 4 played
+    assert not (out / evaluation.INCOMPLETE).exists() and (out / evaluation.METRICS).is_file()
+    assert len((out / evaluation.TRAJECTORIES).read_text().splitlines()) == 6 and "eval" in summary
+
+
 def test_lora_with_kl_trains_only_the_adapters_and_logs_the_kl(warm_start, tmp_path):
     trainer = Trainer(_config(warm_start, tmp_path, algo="bao", lora=True, kl_coef=0.1, steps=2))
     frozen = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if not p.requires_grad}

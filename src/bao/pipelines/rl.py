@@ -296,7 +296,7 @@ class Trainer:
 
     def _evaluate(self) -> dict[str, float]:
         """Evaluate on the test split (on the main process; the others wait and return {})."""
-        from bao.pipelines.evaluate import evaluate
+        from bao.pipelines.evaluate import INCOMPLETE, evaluate
 
         self._phase("eval")
         if not self.workers.is_main:
@@ -304,7 +304,9 @@ class Trainer:
             return {}
         self.model.eval()
         config = self.config
-        result = evaluate(config.eval_config(), self.policy, self.out / f"eval-step-{self.step}")
+        out = self.out / f"eval-step-{self.step}"
+        # an evaluation cut by a crash or Ctrl-C is finished from its kept episodes when the run resumes
+        result = evaluate(config.eval_config(), self.policy, out, resume=(out / INCOMPLETE).is_file())
         metrics = {k: round(v.mean, 4) for k, v in result.metrics.items()}
         self._record("eval", step=self.step, seconds=round(result.seconds, 1), **metrics)
         if self.writer is not None:
