@@ -72,15 +72,13 @@ def main() -> int:
     for algo, config in configs.items():
         if algo in payload["runs"]:
             continue
-        end = _finished(config.run_dir)
-        if end is None:
+        if _finished(config.run_dir) is None:
             print(f"== {algo}", flush=True)
             Trainer(config).run()
-            end = _finished(config.run_dir)
         after = config.run_dir / f"eval-step-{config.steps}"
         episodes = _episodes(after)
         run = {"after": _metrics(after), "paired": _paired(payload["before_episodes"], episodes),
-               "seconds": end["seconds"], "curves": _curves(config.run_dir), "episodes": episodes}
+               "seconds": _wall_clock(config.run_dir), "curves": _curves(config.run_dir), "episodes": episodes}
         if "grpo" in payload["runs"] and algo != "grpo":
             run["vs_grpo"] = _paired(payload["runs"]["grpo"]["episodes"], episodes)
         payload["runs"][algo] = run
@@ -170,6 +168,15 @@ def _log(run_dir: Path) -> list[dict]:
 
 def _finished(run_dir: Path) -> dict | None:
     return next((r for r in reversed(_log(run_dir)) if r["event"] == "end"), None)
+
+
+def _wall_clock(run_dir: Path) -> float:
+    """Seconds of training (every step's rollout and update) and of the final evaluation, summed from the log:
+    a run resumed after a kill counts each step once, not the time of its last invocation only."""
+    records = _log(run_dir)
+    steps = {r["step"]: r["time/rollout_s"] + r["time/train_s"] for r in records if r["event"] == "step"}
+    evals = [r["seconds"] for r in records if r["event"] == "eval"]
+    return round(sum(steps.values()) + (evals[-1] if evals else 0.0), 1)
 
 
 def _curves(run_dir: Path) -> dict[str, list[float]]:
