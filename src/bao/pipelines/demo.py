@@ -32,18 +32,18 @@ class DemoSizes:
     name: str
     env: str = "intention"
     teacher_episodes: int = 32  # scripted teacher episodes (only the successful ones are kept)
-    sft_steps: int = 10  # optimizer steps of 4 examples
+    sft_steps: int = 6  # optimizer steps of 4 examples
     sft_lr: float = 2e-4
     algos: tuple[str, ...] = ("bao",)
-    ws: tuple[float, ...] = (0.0, 0.2)
+    ws: tuple[float, ...] = (0.0, 0.3)
     conditioned: bool = False  # also one policy for every w (see `bao pareto --conditioned`)
-    rl_steps: int = 3
+    rl_steps: int = 2
     tasks_per_step: int = 2
     group_size: int = 4
     rl_lr: float = 1e-5
-    max_turns: int = 6  # of RL and evaluation (the teacher plays the env's own limit)
+    max_turns: int = 5  # of RL and evaluation (the teacher plays the env's own limit)
     max_new_tokens: int = 96
-    eval_n: int = 10  # test tasks of every evaluation
+    eval_n: int = 8  # test tasks of every evaluation
     eval_seeds: tuple[int, ...] = (0,)
 
     def describe(self) -> str:
@@ -57,7 +57,7 @@ class DemoSizes:
 
 QUICK = DemoSizes("quick")
 FULL = DemoSizes("full", teacher_episodes=40, sft_steps=30, algos=("grpo", "userrl", "bao-paper", "bao"),
-                 ws=(0.0, 0.2), conditioned=True, rl_steps=4, max_new_tokens=128, eval_n=40,
+                 ws=(0.0, 0.2), conditioned=True, rl_steps=4, max_turns=6, max_new_tokens=128, eval_n=40,
                  eval_seeds=(0, 1))
 
 # The headline table: what each method achieves and what it costs the user.
