@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYPROJECT_SUM := $(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 STAMP := $(VENV)/.installed-$(PYPROJECT_SUM)
 
-.PHONY: setup lint browser test test-verl demo bench clean
+.PHONY: setup lint browser test test-verl test-server serve demo bench clean
 
 # $(call venv_rules,DIR,EXTRAS): DIR/bin/python, and DIR's install stamp (torch's CPU build first, then bao with
 # EXTRAS, redone when pyproject.toml changes).
@@ -52,8 +52,24 @@ test-verl: $(VERL_VENV)/.installed-$(PYPROJECT_SUM)
 demo: setup
 	$(BIN)/bao demo
 
+# `bao serve`: llama-cpp-python's OpenAI-compatible server on the embedded GGUF, in a venv of its own (the package
+# compiles llama.cpp from source: about 6-13 minutes on 2 cores, once).
+LLAMA_VENV := .venv-llama
+LLAMA_CPP := llama-cpp-python[server]==0.3.36
+$(LLAMA_VENV)/.installed:
+	$(PYTHON) -m venv $(LLAMA_VENV)
+	$(LLAMA_VENV)/bin/pip install -q '$(LLAMA_CPP)'
+	touch $@
+
+serve: setup $(LLAMA_VENV)/.installed
+	$(BIN)/bao serve --python $(LLAMA_VENV)/bin/python
+
+# The end-to-end tests against a real llama.cpp server (outside `make test`: the build takes minutes).
+test-server: setup $(LLAMA_VENV)/.installed
+	BAO_LLAMA_PYTHON=$(LLAMA_VENV)/bin/python $(BIN)/python -m pytest tests/cli/test_serve_e2e.py -m server
+
 bench: setup
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) $(VERL_VENV) .pytest_cache build *.egg-info src/*.egg-info
+	rm -rf $(VENV) $(VERL_VENV) $(LLAMA_VENV) .pytest_cache build *.egg-info src/*.egg-info

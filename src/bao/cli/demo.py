@@ -16,6 +16,10 @@ from rich.table import Table
 from bao.cli.args import positive_int, seeds
 from bao.cli.console import console
 
+# Short headers, and the table printed at least this wide (no cell is cut when stdout is not a terminal).
+TABLE_WIDTH = 110
+SHORT = {"redundant_rate": "redundant", "think_words": "think", "invalid_rate": "invalid"}
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     demo = subparsers.add_parser("demo", help="the main job: teacher -> SFT -> RL -> evaluation -> frontier -> report",
@@ -62,12 +66,18 @@ def _headline(pareto: dict, sizes) -> None:
 
     seeds_text = ",".join(map(str, sizes.eval_seeds))
     table = Table(title=f"{pareto['env']} / test: {sizes.eval_n} tasks x seeds {seeds_text}, "
-                        f"at most {sizes.max_turns} turns (mean [95% CI])")
-    for column in ("method", *HEADLINE):
-        table.add_column(column, justify="left" if column == "method" else "right")
+                        f"at most {sizes.max_turns} turns (mean ± half-width of the 95% CI)")
+    table.add_column("method", no_wrap=True)
+    for column in HEADLINE:
+        table.add_column(SHORT.get(column, column), justify="right", no_wrap=True)
     for label, metrics in headline_rows(pareto):
         table.add_row(escape(label), *(_cell(metrics[c]) for c in HEADLINE))
-    console.print(table)
+    width = console.width
+    console.width = max(width, TABLE_WIDTH)  # print's own width option cannot exceed the console's
+    try:
+        console.print(table)
+    finally:
+        console.width = width
     hypervolumes = ", ".join(f"{method} {frontier['hypervolume']:.2f}"
                              for method, frontier in pareto["frontiers"].items())
     console.print(f"hypervolume of (score, U) against score 0 and U {pareto['reference_point']['U']:g} (higher is "
@@ -77,7 +87,7 @@ def _headline(pareto: dict, sizes) -> None:
 def _cell(metric: dict | None) -> str:
     if not metric or metric.get("mean") is None or not math.isfinite(metric["mean"]):
         return "n/a"
-    return f"{metric['mean']:.2f} [{metric['low']:.2f}, {metric['high']:.2f}]"
+    return f"{metric['mean']:.2f} ±{(metric['high'] - metric['low']) / 2:.2f}"
 
 
 def _scripted(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ which also evaluates the scripted agents, the base model and the warm start on t
 frontier (`pareto.json` and its plots) -> static HTML report. Every stage writes into one directory and skips
 what is already there, so an interrupted demo resumes where it stopped (SFT and RL from their last checkpoint).
 
-Two sizes: `QUICK` (the default, about 20 minutes on 2 cores: a smoke-sized run that shows every stage and
+Two sizes: `QUICK` (the default, under 30 minutes on 2 cores: a smoke-sized run that shows every stage and
 every artefact, whose numbers are too small to compare methods) and `FULL` (`--full`, the sizes behind the
 README's frontier: several hours, resumable across sessions).
 """
