@@ -97,14 +97,18 @@ class ChatClient:
 
     def chat(self, request: dict[str, Any]) -> dict[str, Any]:
         """One chat completion. `request` holds the keyword arguments of `chat.completions.create`."""
+        return self.chat_cached(request)[0]
+
+    def chat_cached(self, request: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """`chat`, and whether the answer came from the cache (no request sent): what usage counters need."""
         if self.cache is None:
-            return self._with_retries(request)
+            return self._with_retries(request), False
         key = request_key(self.endpoint, request)
         if (hit := self.cache.get(key)) is not None:
-            return hit
+            return hit, True
         answer = self._with_retries(request)
         self.cache.put(key, answer)
-        return answer
+        return answer, False
 
     def chat_many(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if len(requests) <= 1 or self.config.concurrency <= 1:

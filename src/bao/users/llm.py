@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from bao.llm_client import ChatClient, ClientConfig
-from bao.llm_client.cache import request_key
 
 USAGE_KEYS = ("requests", "cache_hits", "prompt_tokens", "completion_tokens", "estimated_requests")
 CHARS_PER_TOKEN = 4  # for requests whose server reported no token counts (the estimate is flagged)
@@ -120,12 +119,10 @@ class LLMUser:
         }
         if self.config.json_mode:
             request["response_format"] = {"type": "json_object"}
-        cache = getattr(self.client, "cache", None)
-        answer = cache.get(request_key(self.client.endpoint, request)) if cache is not None else None
-        if answer is not None:
+        answer, cached = self.client.chat_cached(request)
+        if cached:
             self._count(cache_hits=1)
         else:
-            answer = self.client.chat(request)
             self._count(requests=1, **_tokens(request, answer))
         return parse_json_object(answer.get("content"))
 
