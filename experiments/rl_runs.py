@@ -90,14 +90,14 @@ def main() -> int:
 def _evaluate_once(config, out: Path) -> dict:
     """The initial policy's test metrics (shared by every algorithm's "before" row)."""
     if not (out / "metrics.json").is_file():
-        from bao.pipelines.evaluate import evaluate
+        from bao.pipelines.evaluate import evaluate, interrupted
         from bao.policies.hf import HFPolicyConfig, load_hf_policy
         from bao.policies.sampling import SamplingConfig
 
         sampling = SamplingConfig(config.temperature, config.top_p, config.max_new_tokens)
         policy = load_hf_policy(HFPolicyConfig(config.init or config.model, config.adapter, sampling))
         start = time.perf_counter()
-        evaluate(config.eval_config(), policy, out, resume=(out / "INCOMPLETE").is_file())
+        evaluate(config.eval_config(), policy, out, resume=interrupted(out))
         print(f"before: {time.perf_counter() - start:.0f} s", flush=True)
     return _metrics(out)
 

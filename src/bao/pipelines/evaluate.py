@@ -241,6 +241,12 @@ class _Appender:
             self.fh.flush()
 
 
+def interrupted(out_dir: str | Path) -> bool:
+    """Whether `out_dir` holds an evaluation cut short (its `INCOMPLETE` marker): a pipeline that owns the
+    directory finishes it with `resume=True` rather than playing every episode again."""
+    return (Path(out_dir) / INCOMPLETE).is_file()
+
+
 def save(result: EvalResult, settings: dict[str, Any], out_dir: Path) -> None:
     """Write the trajectories in job order and the metrics, then drop the INCOMPLETE marker: the run is done."""
     out_dir.mkdir(parents=True, exist_ok=True)

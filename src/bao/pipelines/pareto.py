@@ -40,7 +40,7 @@ from bao.algos import ESTIMATORS
 from bao.core.types import Trajectory, read_jsonl
 from bao.envs import make
 from bao.envs.registry import spec
-from bao.pipelines.evaluate import INCOMPLETE, METRICS, TRAJECTORIES, evaluate
+from bao.pipelines.evaluate import METRICS, TRAJECTORIES, evaluate, interrupted
 from bao.pipelines.frontier import hypervolume, non_dominated, pass_at_u_curve, plot_frontiers, plot_pass_at_u
 from bao.pipelines.metrics import Estimate
 from bao.pipelines.outputs import check_writable
@@ -254,7 +254,7 @@ def _compute(sweep: Sweep, point: Point, models: _ModelCache, report: Report) ->
         policy = make_agent(point.agent, sweep.config.env)
     else:
         policy = models.get(point.model)
-    evaluate(config, policy, eval_dir, resume=(eval_dir / INCOMPLETE).is_file())
+    evaluate(config, policy, eval_dir, resume=interrupted(eval_dir))
 
 
 def finished(run_dir: Path) -> bool:

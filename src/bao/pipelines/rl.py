@@ -296,7 +296,7 @@ class Trainer:
 
     def _evaluate(self) -> dict[str, float]:
         """Evaluate on the test split (on the main process; the others wait and return {})."""
-        from bao.pipelines.evaluate import INCOMPLETE, evaluate
+        from bao.pipelines.evaluate import evaluate, interrupted
 
         self._phase("eval")
         if not self.workers.is_main:
@@ -306,7 +306,7 @@ class Trainer:
         config = self.config
         out = self.out / f"eval-step-{self.step}"
         # an evaluation cut by a crash or Ctrl-C is finished from its kept episodes when the run resumes
-        result = evaluate(config.eval_config(), self.policy, out, resume=(out / INCOMPLETE).is_file())
+        result = evaluate(config.eval_config(), self.policy, out, resume=interrupted(out))
         metrics = {k: round(v.mean, 4) for k, v in result.metrics.items()}
         self._record("eval", step=self.step, seconds=round(result.seconds, 1), **metrics)
         if self.writer is not None:
