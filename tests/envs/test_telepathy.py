@@ -5,7 +5,7 @@ import pytest
 
 from bao.agent.parse import parse_action
 from bao.core.types import Task
-from bao.envs import make, telepathy
+from bao.envs import make, telepathy, yes_no
 from bao.envs.data import DataError
 from bao.envs.telepathy import KnowledgeBase, is_correct_guess, load_knowledge_base
 from bao.users.matcher import LexicalMatcher
@@ -156,7 +156,7 @@ def test_llm_user_answers_about_userrls_target_entity_and_repeats_are_redundant(
         broken = env.step(parse_action("[action] Is it red?"))
     assert (no.observation, no.info["redundant"], no.info["info_gain_bits"]) == ("No.", False, None)
     assert again.info["redundant"]
-    assert broken.observation == telepathy.ANSWER_FALLBACK and broken.info["redundant"]
+    assert broken.observation == yes_no.ANSWER_FALLBACK and broken.info["redundant"]
     assert telepathy.target_descriptions()[title] in server.requests[0]["messages"][1]["content"]
     assert [r["seed"] for r in server.requests] == [1001, 1002, 1003]
 

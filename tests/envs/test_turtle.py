@@ -4,7 +4,7 @@ import pytest
 
 from bao.agent.parse import parse_action
 from bao.core.types import Task
-from bao.envs import make, turtle
+from bao.envs import make, turtle, yes_no
 from bao.envs.data import DataError
 from bao.envs.turtle import KeyPoint, criterion_score, load_sheets
 from bao.users.matcher import LexicalMatcher
@@ -125,7 +125,7 @@ def test_llm_user_answers_yes_no_maybe_from_surface_and_bottom_with_the_turn_see
     assert (yes.observation, maybe.observation) == ("Yes.", "Maybe.")
     assert not yes.info["redundant"] and yes.info["info_gain_bits"] is None
     assert maybe.info["redundant"]  # "Maybe" reveals nothing
-    assert broken.observation == turtle.ANSWER_FALLBACK and broken.info["redundant"] and broken.info["fallback"]
+    assert broken.observation == yes_no.ANSWER_FALLBACK and broken.info["redundant"] and broken.info["fallback"]
     first = server.requests[0]
     assert first["messages"][0]["content"] == turtle.QUESTION_SYSTEM
     assert record["new_surface"] in first["messages"][1]["content"]

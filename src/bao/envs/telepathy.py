@@ -37,11 +37,11 @@ from functools import cached_property, lru_cache
 from bao.core.types import Action, ActionKind, StepResult, Task
 from bao.envs.base import Env, EnvSpec
 from bao.envs.data import DataError, load_json, load_split, per_data_dir, prompt_of
+from bao.envs.yes_no import answer_step, yes_no
 from bao.users.accuracy import Probe, probes_from
 from bao.users.knowledge import field, load_sheet, sheet_path, string_list
 from bao.users.llm import LLMUser, LLMUserConfig, backend_user, turn_seed
 from bao.users.matcher import Entry, Matcher, make_matcher, matcher_kind
-from bao.users.redundancy import is_redundant
 from bao.users.text import normalize_name
 
 VALUES = ("yes", "no", "maybe")
@@ -240,11 +240,7 @@ class TelepathyEnv(Env):
 
     def _llm_question(self, question: str) -> StepResult:
         answer = ask_entity(self.llm, self.target.title, question, turn_seed(self.seed, self.steps))
-        text = ANSWER_FALLBACK if answer is None else f"{answer}."
-        redundant = answer is None or is_redundant(question, self.exchanges, text)
-        self.exchanges.append((question, text))
-        return StepResult(text, 0.0, False, {"success": False, "revealed": [], "redundant": redundant,
-                                             "info_gain_bits": None, "fallback": answer is None})
+        return answer_step(answer, question, self.exchanges)
 
     def _llm_guess(self, guess: str) -> StepResult:
         verdict = judge_guess(self.llm, self.target.title, guess, turn_seed(self.seed, self.steps))
@@ -290,9 +286,7 @@ JUDGE_PROMPT = """## The entity you have in mind
 ## The player's guess
 {guess}"""
 
-ANSWER_FALLBACK = "I can't answer that right now. Please ask again."
 JUDGE_FALLBACK = "I can't check your guess right now. Please try again."
-REPLIES = {"yes": "Yes", "no": "No", "maybe": "Maybe"}
 
 
 @per_data_dir
@@ -310,13 +304,13 @@ def ask_entity(user: LLMUser, title: str, question: str, seed: int) -> str | Non
     """The LLM user's "Yes" / "No" / "Maybe" to a question about the entity, or None when it gave none."""
     reply = user.ask_json(QUESTION_SYSTEM, QUESTION_PROMPT.format(entity=_described(title), question=question),
                           seed=seed)
-    return REPLIES.get(str((reply or {}).get("response", "")).strip().strip(".!").lower())
+    return yes_no(reply, "response")
 
 
 def judge_guess(user: LLMUser, title: str, guess: str, seed: int) -> bool | None:
     """The judge's verdict on a guess (True: right), or None when its reply holds none."""
     reply = user.ask_json(JUDGE_SYSTEM, JUDGE_PROMPT.format(entity=_described(title), guess=guess), seed=seed)
-    verdict = REPLIES.get(str((reply or {}).get("judgment", "")).strip().strip(".!").lower())
+    verdict = yes_no(reply, "judgment")
     return None if verdict in (None, "Maybe") else verdict == "Yes"
 
 

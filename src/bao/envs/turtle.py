@@ -37,11 +37,11 @@ from functools import lru_cache
 from bao.core.types import Action, ActionKind, StepResult, Task
 from bao.envs.base import Env, EnvSpec
 from bao.envs.data import DataError, load_json, load_split, per_data_dir, prompt_of
+from bao.envs.yes_no import answer_step, yes_no
 from bao.users.accuracy import Probe, probes_from
 from bao.users.knowledge import field, load_sheet, sheet_path, string_list
 from bao.users.llm import LLMUser, LLMUserConfig, backend_user, turn_seed
 from bao.users.matcher import Entry, Matcher, OneWordCheck, make_matcher, matcher_kind
-from bao.users.redundancy import is_redundant
 from bao.users.text import tokens
 
 DOES_NOT_MATTER = "That doesn't matter to the story (no clear yes or no)."
@@ -258,11 +258,7 @@ class TurtleEnv(Env):
 
     def _llm_question(self, question: str) -> StepResult:
         answer = ask_story(self.llm, self.story.story_id, question, turn_seed(self.seed, self.steps))
-        text = ANSWER_FALLBACK if answer is None else f"{answer}."
-        redundant = answer is None or is_redundant(question, self.exchanges, text)
-        self.exchanges.append((question, text))
-        info = {"revealed": [], "redundant": redundant, "info_gain_bits": None, "fallback": answer is None}
-        return StepResult(text, 0.0, False, {"success": False, **info})
+        return answer_step(answer, question, self.exchanges)
 
 
 QUESTION_SYSTEM = """You host a lateral-thinking puzzle (a "turtle soup"). The player has read the puzzle and \
@@ -311,9 +307,7 @@ JUDGE_PROMPT = """## Puzzle
 ## Player's explanation
 {explanation}"""
 
-ANSWER_FALLBACK = "I can't answer that right now. Please ask again."
 JUDGE_FALLBACK = "I can't judge your story right now. Please tell it again."
-REPLIES = {"yes": "Yes", "no": "No", "maybe": "Maybe"}
 CRITERION_SCORES = (0.0, 0.5, 1.0)
 
 
@@ -321,9 +315,7 @@ def ask_story(user: LLMUser, story_id: str, question: str, seed: int) -> str | N
     """The LLM user's "Yes" / "No" / "Maybe" to a question about a story, or None when it gave none."""
     record = _rubrics()[story_id]
     prompt = QUESTION_PROMPT.format(surface=record["new_surface"], bottom=record["new_bottom"], question=question)
-    reply = user.ask_json(QUESTION_SYSTEM, prompt, seed=seed)
-    word = str((reply or {}).get("response", "")).strip().strip(".!").lower()
-    return REPLIES.get(word)
+    return yes_no(user.ask_json(QUESTION_SYSTEM, prompt, seed=seed), "response")
 
 
 def judge_story(user: LLMUser, story_id: str, explanation: str, seed: int) -> tuple[float, list[float]] | None:
