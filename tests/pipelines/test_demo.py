@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from bao.pipelines.demo import QUICK, headline_rows, read_pareto, run_demo
+from bao.pipelines.demo import QUICK, headline_rows, run_demo
 from bao.policies.tiny import save_tiny_model
 from tests.conftest import needs_data
 
@@ -23,7 +23,8 @@ def test_every_stage_writes_its_artefacts_and_a_rerun_redoes_nothing(tmp_path):
     out = tmp_path / "demo"
     assert (out / "teacher.jsonl").stat().st_size > 0
     assert (out / "sft" / "final" / "config.json").is_file()
-    pareto = read_pareto(out)
+    pareto = json.loads((out / "pareto" / "pareto.json").read_text())
+    assert result.pareto == pareto
     methods = {p["method"] for p in pareto["points"]}
     assert methods == {"answer-now", "heuristic", "oracle", "base", "init", "bao"}
     assert sorted(p["w"] for p in pareto["points"] if p["method"] == "bao") == [0.0, 0.5]

@@ -64,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
 def _headline(pareto: dict, sizes) -> None:
     from bao.pipelines.demo import HEADLINE, headline_rows
 
-    seeds_text = ",".join(map(str, sizes.eval_seeds))
-    table = Table(title=f"{pareto['env']} / test: {sizes.eval_n} tasks x seeds {seeds_text}, "
+    seed_list = ",".join(map(str, sizes.eval_seeds))
+    table = Table(title=f"{pareto['env']} / test: {sizes.eval_n} tasks x seeds {seed_list}, "
                         f"at most {sizes.max_turns} turns (mean ± half-width of the 95% CI)")
     table.add_column("method", no_wrap=True)
     for column in HEADLINE:

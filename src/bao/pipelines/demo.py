@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bao.pipelines.pareto import PARETO_JSON, SCRIPTED_REFERENCES, SweepConfig, plan, run_sweep
+from bao.pipelines.pareto import SCRIPTED_REFERENCES, SweepConfig, plan, run_sweep
 
 Report = Callable[[str], None]
 
@@ -66,8 +66,7 @@ HEADLINE = ("score", "success", "U", "UR", "redundant_rate", "think_words", "inv
 
 @dataclass
 class DemoResult:
-    out: Path
-    pareto: dict[str, Any]
+    pareto: dict[str, Any]  # what `pareto/pareto.json` holds
     report: Path
     seconds: dict[str, float]  # per stage
 
@@ -100,7 +99,7 @@ def run_demo(sizes: DemoSizes, out: Path, model: str, report: Report = print) ->
     report_dir = out / "report"
     stage("report", False, lambda: _report(out, report_dir))
     (out / "demo.json").write_text(json.dumps({"sizes": dataclasses.asdict(sizes), "seconds": seconds}, indent=2))
-    return DemoResult(out, pareto, report_dir / "index.html", seconds)
+    return DemoResult(pareto, report_dir / "index.html", seconds)
 
 
 def _sweep_config(sizes: DemoSizes, out: Path, model: str) -> SweepConfig:
@@ -141,7 +140,3 @@ def headline_rows(pareto: dict[str, Any], columns: Sequence[str] = HEADLINE) -> 
         label = point["method"] if point["w"] is None else f"{point['method']} w={point['w']:g}"
         rows.append((label, {c: point["metrics"].get(c) for c in columns}))
     return rows
-
-
-def read_pareto(out: Path) -> dict[str, Any]:
-    return json.loads((Path(out) / "pareto" / PARETO_JSON).read_text())
