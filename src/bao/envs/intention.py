@@ -257,10 +257,7 @@ class IntentionEnv(Env):
         text = " ".join(reply(self.details[k], self.held[k], self.steps + i) for i, k in enumerate(told))
         if not new:
             text = ALREADY_SAID + text
-        self.remaining = [k for k in self.remaining if k not in new]
-        reward = question_reward([self.details[k].importance for k in new], self.multi_detail_penalty,
-                                 self.step_penalty) if new else 0.0
-        done = not self.remaining
+        reward, done = self._cover(new)
         if done:
             text += " I think that covers everything I had in mind."
         return self._result(text, kind="ask", reward=reward, done=done, success=done, **info)
@@ -276,14 +273,18 @@ class IntentionEnv(Env):
         said = text or REPLY_FALLBACK
         redundant = not new if covered is not None else text is None or is_redundant(question, self.exchanges, said)
         self.exchanges.append((question, said))
-        self.remaining = [k for k in self.remaining if k not in new]
-        reward = question_reward([self.details[k].importance for k in new], self.multi_detail_penalty,
-                                 self.step_penalty) if new else 0.0
-        done = not self.remaining
+        reward, done = self._cover(new)
         return self._result(said, kind="ask", reward=reward, done=done, success=done, revealed=new,
                             redundant=redundant, info_gain_bits=sum(math.log2(len(self.details[k].options))
                                                                     for k in new),
                             fallback=text is None or covered is None)
+
+    def _cover(self, new: list[str]) -> tuple[float, bool]:
+        """Mark the details a question revealed as told: UserRL's reward for them, and whether none is left."""
+        self.remaining = [k for k in self.remaining if k not in new]
+        reward = question_reward([self.details[k].importance for k in new], self.multi_detail_penalty,
+                                 self.step_penalty) if new else 0.0
+        return reward, not self.remaining
 
     def _result(self, text: str, kind: str, reward: float = 0.0, done: bool = False, **info) -> StepResult:
         info.update(kind=kind, success=info.get("success", False), remaining=len(self.remaining),
