@@ -5,7 +5,7 @@ from its last checkpoint):
 
     python experiments/rl_runs.py --env intention --init runs/warmstart/sft-bao/final \\
         --algos grpo,userrl,bao-paper,bao --steps 10 --max-turns 6 --max-new-tokens 160 \\
-        --eval-n 40 --eval-seeds 0,1 --out runs/rl/intention --results experiments/results/rl_intention
+        --eval-n 40 --eval-seeds 0,1 --out runs/rl-intention/rl --results experiments/results/rl_intention
 
 It evaluates the initial policy once (the "before" row of every algorithm), trains each algorithm with
 `bao train`'s trainer on the same task order, user seeds and sampling seeds, evaluates it on the same test
