@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 COLUMNS = ("score", "success", "pass@U-1", "U", "UR", "redundant_rate", "think_words", "invalid_rate", "loophole")
-PAIRED = ("score", "success", "U", "UR")
+PAIRED = ("score", "success", "U", "UR", "redundant", "think_words")
 CURVES = ("episode/score", "episode/success", "episode/U", "episode/redundant_rate", "episode/think_words",
           "loss/policy")
 
@@ -67,7 +67,7 @@ def main() -> int:
     payload = _previous(args.results / "results.json", settings)
     if not payload.get("before"):
         payload["before"] = _evaluate_once(configs[algos[0]], args.out / "before")
-        payload["before_episodes"] = _episodes(args.out / "before")
+    _refresh(payload, args.out, configs)
     _write(args.results, payload)
     for algo, config in configs.items():
         if algo in payload["runs"]:
@@ -75,16 +75,26 @@ def main() -> int:
         if _finished(config.run_dir) is None:
             print(f"== {algo}", flush=True)
             Trainer(config).run()
-        after = config.run_dir / f"eval-step-{config.steps}"
-        episodes = _episodes(after)
-        run = {"after": _metrics(after), "paired": _paired(payload["before_episodes"], episodes),
-               "seconds": _wall_clock(config.run_dir), "curves": _curves(config.run_dir), "episodes": episodes}
-        if "grpo" in payload["runs"] and algo != "grpo":
-            run["vs_grpo"] = _paired(payload["runs"]["grpo"]["episodes"], episodes)
-        payload["runs"][algo] = run
+        after = _final_eval(config)
+        payload["runs"][algo] = {"after": _metrics(after), "seconds": _wall_clock(config.run_dir),
+                                 "curves": _curves(config.run_dir), "episodes": _episodes(after)}
         _write(args.results, payload)
     print((args.results / "table.md").read_text())
     return 0
+
+
+def _final_eval(config) -> Path:
+    return config.run_dir / f"eval-step-{config.steps}"
+
+
+def _refresh(payload: dict, out: Path, configs: dict) -> None:
+    """Re-read the per-episode figures of kept evaluations whose episodes are still on this machine, so that
+    figures added to `_episodes` after an evaluation ran reach its paired comparisons too."""
+    if (out / "before" / "trajectories.jsonl").is_file():
+        payload["before_episodes"] = _episodes(out / "before")
+    for algo, run in payload["runs"].items():
+        if algo in configs and (_final_eval(configs[algo]) / "trajectories.jsonl").is_file():
+            run["episodes"] = _episodes(_final_eval(configs[algo]))
 
 
 def _evaluate_once(config, out: Path) -> dict:
@@ -129,6 +139,11 @@ def _previous(path: Path, settings: dict) -> dict:
 
 
 def _write(results: Path, payload: dict) -> None:
+    """results.json, table.md and curves.png; the paired comparisons are recomputed from the kept episodes."""
+    for algo, run in payload["runs"].items():
+        run["paired"] = _paired(payload["before_episodes"], run["episodes"])
+        if "grpo" in payload["runs"] and algo != "grpo":
+            run["vs_grpo"] = _paired(payload["runs"]["grpo"]["episodes"], run["episodes"])
     results.mkdir(parents=True, exist_ok=True)
     tmp = results / "results.json.tmp"
     tmp.write_text(json.dumps(payload, indent=2))
@@ -142,9 +157,17 @@ def _episodes(path: Path) -> list[dict]:
     """Each test episode's task, seed and paired metrics: kept in results.json, so that a later invocation (even
     on another machine, without the run directories) can pair its runs with these."""
     from bao.core.types import read_jsonl
+    from bao.rewards import RewardConfig, turn_flags
+    from bao.rewards.overthinking import word_count
 
-    return [{"task": t.task_id, "seed": t.seed, "score": t.score, "success": float(t.success), "U": t.U,
-             "UR": t.U / t.n_turns if t.n_turns else 0.0} for t in read_jsonl(path / "trajectories.jsonl")]
+    def figures(t) -> dict:
+        words = [word_count(turn.reasoning or "") for turn in t.turns]
+        return {"task": t.task_id, "seed": t.seed, "score": t.score, "success": float(t.success), "U": t.U,
+                "UR": t.U / t.n_turns if t.n_turns else 0.0,
+                "redundant": sum(f["redundant"] for f in turn_flags(t.turns, RewardConfig())),
+                "think_words": sum(words) / len(words) if words else 0.0}
+
+    return [figures(t) for t in read_jsonl(path / "trajectories.jsonl")]
 
 
 def _paired(base: list[dict], other: list[dict]) -> dict:
@@ -154,7 +177,7 @@ def _paired(base: list[dict], other: list[dict]) -> dict:
 
     a, b = ({(e["task"], e["seed"]): e for e in episodes} for episodes in (base, other))
     keys = sorted(a.keys() & b.keys())
-    return to_json({m: mean_ci([b[k][m] - a[k][m] for k in keys]) for m in PAIRED})
+    return to_json({m: mean_ci([b[k][m] - a[k][m] for k in keys if m in a[k] and m in b[k]]) for m in PAIRED})
 
 
 def _metrics(path: Path) -> dict:
@@ -200,7 +223,8 @@ def _table(payload: dict) -> str:
         lines.append(f"| {algo} | after | " + " | ".join(_cell(run["after"][c]) for c in COLUMNS)
                      + f" | {run['seconds']:.0f} s |")
     if runs:
-        lines += ["", "Paired by test episode (same task and user seed), 95% CI:", "",
+        lines += ["", "Paired by test episode (same task and user seed), 95% CI; redundant is the number of redundant "
+                  "questions in an episode, think_words its words of reasoning per turn:", "",
                   "| algo | comparison | " + " | ".join(f"delta {m}" for m in PAIRED) + " |",
                   "|---|---|" + "---|" * len(PAIRED)]
         for algo, run in runs.items():
