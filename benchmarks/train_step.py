@@ -8,7 +8,8 @@ forward of episodes whose advantages are all 0, which is every one here: the unt
 task). A warm-up step, then `--steps` timed steps.
 
 Reported: s/step (mean of the timed steps) split into generation and training, policy tokens/s of the
-rollout, forward+backward tokens/s of the training, peak RSS, and in the same run on the same rows:
+rollout, forward+backward tokens/s of the training, peak RSS (also after each step, warm-up included, in the
+JSON lines), and in the same run on the same rows:
 - a plain forward+backward of the same tokens (each episode padded and run whole, in the same micro-batches,
   the loss a sum of policy-token log-probs), the floor a trainer's overhead is measured against;
 - the trainer's step without the shared prefix (`share_prefix=False`).
@@ -86,6 +87,7 @@ def measure(args: argparse.Namespace, config_name: str) -> dict:
         "fwd_bwd_tok_s": round(mean("tokens/forward") / train, 1),
         "shared_prefix": round(mean("tokens/shared_prefix")),
         "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
+        "peak_rss_by_step": [round(s["mem/peak_rss_gib"], 2) for s in steps],  # does the peak grow with steps?
         "load": round(os.getloadavg()[0], 1),
     }
     if config_name == "plain":

@@ -119,6 +119,7 @@ def test_filter_groups_drops_groups_of_equal_scores(warm_start, tmp_path):
     metrics = trainer.train_step()
     assert metrics["train/dropped_groups"] + metrics["train/rows"] / 2 <= 4
     assert all(any(r.advantages) for r in trainer.last_rows) or metrics["train/rows"] == 0
+    assert 0.05 < metrics["mem/peak_rss_gib"] < 64  # GiB, not KiB or bytes
 
 
 def test_bao_train_runs_from_the_command_line(warm_start, tmp_path, capsys):

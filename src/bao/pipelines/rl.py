@@ -21,7 +21,8 @@ Metric names (stable): `reward/<component>` (mean per-episode sum of each reward
 (the evaluation metrics of `bao.pipelines.metrics` on the step's episodes), `algo/<stat>` (the estimator's
 statistics), `loss/policy`, `loss/kl`, `loss/clipfrac`, `loss/entropy`, `train/grad_norm`, `train/lr`,
 `train/rows` (episodes with a non-zero advantage), `time/rollout_s`, `time/train_s`, `tokens/policy`,
-`tokens/forward` (tokens run through the model, the shared prefix once), `tokens/shared_prefix`.
+`tokens/forward` (tokens run through the model, the shared prefix once), `tokens/shared_prefix`,
+`mem/peak_rss_gib` (the process's peak resident memory so far, where the OS reports it).
 """
 
 from __future__ import annotations
@@ -196,6 +197,7 @@ class Trainer:
         metrics |= {"train/lr": self.scheduler.get_last_lr()[0], "train/dropped_groups": len(dropped),
                     "time/rollout_s": t1 - t0, "time/train_s": t2 - t1,
                     "tokens/policy": sum(sum(t.tokens.mask) for t in trajectories)}
+        metrics |= _peak_rss()
         metrics = {k: round(float(v), 6) for k, v in metrics.items()}
         self._record("step", step=self.step, **metrics)
         if self.writer is not None:
@@ -383,6 +385,17 @@ def _limit_malloc_arenas() -> None:
             ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
         except (OSError, AttributeError):
             pass
+
+
+def _peak_rss() -> dict[str, float]:
+    """The process's peak resident memory in GiB (`ru_maxrss` is KiB on Linux, bytes on macOS); {} where the
+    `resource` module does not exist (Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return {}
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"mem/peak_rss_gib": peak / (2**30 if sys.platform == "darwin" else 2**20)}
 
 
 def _release_freed_memory() -> None:
