@@ -29,7 +29,7 @@ def _run(argv: list[str]) -> int:
 
 
 def _argv(warm_start, out) -> list[str]:
-    return ["--env", "clue", "--algos", "grpo", "--w", "0,0.5", "--seeds", "0", "--conditioned", "--model",
+    return ["--env", "clue", "--algos", "grpo", "--w", "0,0.5", "--seeds", "0", "--conditioned", "grpo", "--model",
             str(warm_start), "--no-base", "--reference", f"warm={warm_start}", "--eval-n", "2", "--out", str(out),
             *TRAINING]
 
@@ -91,6 +91,7 @@ def test_a_sweep_writes_every_point_its_frontiers_and_figures_and_a_rerun_recomp
     ({"--reference": "sft=no/such/dir"}, "--reference sft=no/such/dir: not an HF model directory"),
     ({"--eval-n": "9"}, "--eval-n must be between 1 and the 4 test tasks of clue"),
     ({"override": "w=0.1"}, "bao pareto sets w itself (use --w)"),
+    ({"--conditioned": "bao"}, "--conditioned: 'bao' is not one of --algos (grpo)"),
 ])
 def test_bad_inputs_fail_in_one_line_before_any_model_loads(change, message, tmp_path, monkeypatch):
     from bao.pipelines.rl import Trainer
@@ -114,12 +115,13 @@ def test_bad_inputs_fail_in_one_line_before_any_model_loads(change, message, tmp
 def test_the_plan_measures_against_the_scripted_agents_and_rejects_unknown_ones(tmp_path):
     from bao.pipelines.pareto import SweepConfig, plan
 
-    config = SweepConfig(env="function", out=tmp_path, algos=["bao"], ws=[0.0, 0.1], base=False, conditioned=True)
+    config = SweepConfig(env="function", out=tmp_path, algos=["grpo", "bao"], ws=[0.0, 0.1], base=False,
+                         conditioned=["bao"])
     sweep = plan(config)
     assert [(p.method, p.kind, p.eval_dir.as_posix()) for p in sweep.points[:3]] == [
         ("answer-now", "reference", "reference/answer-now"), ("heuristic", "reference", "reference/heuristic"),
         ("oracle", "reference", "reference/oracle")]
-    assert [p.method for p in sweep.points[3:]] == ["bao", "bao", "bao-conditioned", "bao-conditioned"]
+    assert [p.method for p in sweep.points[3:]] == ["grpo", "grpo", "bao", "bao", "bao-conditioned", "bao-conditioned"]
     assert sweep.points[-1].run.w_choices == "0,0.1" and sweep.points[-1].run.steps == 2 * sweep.template.steps
     with pytest.raises(ValueError, match="--scripted: no agent 'genius' for function"):
         plan(SweepConfig(env="function", out=tmp_path, algos=["bao"], ws=[0.0], base=False, scripted=["genius"]))

@@ -1,6 +1,6 @@
 """`bao pareto`: train and evaluate every algorithm x effort cost w x seed, and read their Pareto frontiers.
 
-    bao pareto --env ENV [--algos grpo,bao] [--w 0,0.05,0.1,0.2] [--seeds 0,1] [--conditioned] [--init DIR]
+    bao pareto --env ENV [--algos grpo,bao] [--w 0,0.05,0.1,0.2] [--seeds 0,1] [--conditioned bao] [--init DIR]
                [--reference NAME=DIR ...] [--eval-n N --eval-seeds 0,1] [key=value ...] --out DIR
 
 Training settings are `bao train`'s (`--config FILE.yaml`, trailing `key=value` overrides such as steps=4
@@ -27,9 +27,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    "(default %(default)s)")
     p.add_argument("--w", default="0,0.05,0.1,0.2", help="effort costs, comma-separated (default %(default)s)")
     p.add_argument("--seeds", default="0", help="training seeds, comma-separated (default %(default)s)")
-    p.add_argument("--conditioned", action="store_true",
-                   help="also train one policy per algorithm and seed for every w (w drawn per group and told in "
-                   "the prompt; steps x number of w steps, the sweep's compute), evaluated at each w")
+    p.add_argument("--conditioned", default="", metavar="ALGOS",
+                   help="algorithms (of --algos, comma-separated) that also train one policy per seed for every w "
+                   "(w drawn per group and told in the prompt; steps x number of w steps, the sweep's compute), "
+                   "evaluated at each w")
     p.add_argument("--init", default=None, help="HF model directory every run starts from (e.g. a `bao sft` run's "
                    "final/); also evaluated as the reference point 'init'")
     p.add_argument("--model", default=DEFAULT_MODEL, help="base model: trained from without --init, and evaluated "
@@ -56,15 +57,16 @@ def run(args: argparse.Namespace) -> int:
 
     scripted = [] if args.scripted.strip().lower() == "none" else _items(args.scripted)
     config = SweepConfig(env=args.env, out=args.out, algos=_items(args.algos), ws=_numbers(args.w, "--w", float),
-                         seeds=_numbers(args.seeds, "--seeds", int), conditioned=args.conditioned, init=args.init,
-                         model=args.model, base=args.base, references=_references(args.reference),
+                         seeds=_numbers(args.seeds, "--seeds", int), conditioned=_items(args.conditioned),
+                         init=args.init, model=args.model, base=args.base, references=_references(args.reference),
                          scripted=scripted, eval_n=args.eval_n,
                          eval_seeds=_numbers(args.eval_seeds, "--eval-seeds", int), config_file=args.config,
                          overrides=args.overrides)
     sweep = plan(config)
     t = sweep.template
+    conditioned = f", + conditioned {','.join(config.conditioned)}" if config.conditioned else ""
     console.print(f"bao pareto: {config.env}, {len(sweep.points)} points ({len(config.algos)} algorithms x "
-                  f"{len(config.ws)} w x {len(config.seeds)} seeds{', + conditioned' if config.conditioned else ''}"
+                  f"{len(config.ws)} w x {len(config.seeds)} seeds{conditioned}"
                   f"; {t.steps} steps of {t.tasks_per_step} x {t.group_size} episodes) -> {config.out}",
                   highlight=False, markup=False, soft_wrap=True)
     result = run_sweep(sweep, lambda line: console.print(line, highlight=False, markup=False, soft_wrap=True))

@@ -36,7 +36,7 @@ class DemoSizes:
     sft_lr: float = 2e-4
     algos: tuple[str, ...] = ("bao",)
     ws: tuple[float, ...] = (0.0, 0.3)
-    conditioned: bool = False  # also one policy for every w (see `bao pareto --conditioned`)
+    conditioned: tuple[str, ...] = ()  # algorithms that also train one policy for every w (`bao pareto --conditioned`)
     rl_steps: int = 2
     tasks_per_step: int = 2
     group_size: int = 4
@@ -48,8 +48,9 @@ class DemoSizes:
 
     def describe(self) -> str:
         seeds = ",".join(map(str, self.eval_seeds))
+        conditioned = f" + conditioned {'/'.join(self.conditioned)}" if self.conditioned else ""
         return (f"{self.name} sizes on {self.env}: {self.teacher_episodes} teacher episodes, SFT {self.sft_steps} "
-                f"steps, RL {'/'.join(self.algos)}{' + conditioned' if self.conditioned else ''} at w "
+                f"steps, RL {'/'.join(self.algos)}{conditioned} at w "
                 f"{', '.join(f'{w:g}' for w in self.ws)} ({self.rl_steps} steps of {self.tasks_per_step} x "
                 f"{self.group_size} episodes), at most {self.max_turns} turns of {self.max_new_tokens} tokens, "
                 f"evaluated on {self.eval_n} test tasks x seeds {seeds}")
@@ -57,8 +58,8 @@ class DemoSizes:
 
 QUICK = DemoSizes("quick")
 FULL = DemoSizes("full", teacher_episodes=40, sft_steps=30, algos=("grpo", "userrl", "bao-paper", "bao"),
-                 ws=(0.0, 0.2), conditioned=True, rl_steps=4, max_turns=6, max_new_tokens=128, eval_n=40,
-                 eval_seeds=(0, 1))
+                 ws=(0.0, 0.2), conditioned=("bao",), rl_steps=4, tasks_per_step=4, max_turns=6, max_new_tokens=128,
+                 eval_n=40, eval_seeds=(0, 1))
 
 # The headline table: what each method achieves and what it costs the user.
 HEADLINE = ("score", "success", "U", "UR", "redundant_rate", "think_words", "invalid_rate")

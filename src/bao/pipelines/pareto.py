@@ -1,7 +1,7 @@
 """`bao pareto`: the effort/success frontier of each training method, against reference points.
 
 For every algorithm x effort cost w x seed, a `bao train` run (`runs/ALGO-wW-sS/`, the trainer's own final
-evaluation on the test split is the point: `eval-step-N/`); with `conditioned`, also one run per algorithm and
+evaluation on the test split is the point: `eval-step-N/`); for each algorithm in `conditioned`, also one run per
 seed that trains a single policy for every w (`w_choices`: each group draws its w and is told it in the prompt)
 with the sweep's compute, evaluated once per w with that w in the prompt (`runs/ALGO-conditioned-sS/eval-wW/`,
 method `ALGO-conditioned`). Equal compute means: the sweep of one algorithm and seed trains len(w) runs of
@@ -66,7 +66,7 @@ class SweepConfig:
     algos: Sequence[str] = ("grpo", "userrl", "bao-paper", "bao")
     ws: Sequence[float] = (0.0, 0.05, 0.1, 0.2)
     seeds: Sequence[int] = (0,)
-    conditioned: bool = False  # also one policy per algorithm and seed for every w (method ALGO-conditioned)
+    conditioned: Sequence[str] = ()  # algorithms that also train one policy per seed for every w (ALGO-conditioned)
     init: str | None = None  # warm start of every run (e.g. a `bao sft` run's final/); also a reference point
     model: str = DEFAULT_MODEL  # the base model: trained from when there is no `init`, and a reference point
     base: bool = True  # evaluate the base model as a reference (slow to load on a CPU)
@@ -140,7 +140,7 @@ def plan(config: SweepConfig) -> Sweep:
                 name = f"{algo}-w{w:g}-s{seed}"
                 run = _run(template, Path(config.out) / "runs" / name, algo=algo, w=w, seed=seed)
                 points.append(Point(algo, "trained", Path("runs") / name / f"eval-step-{run.steps}", w, seed, run))
-            if config.conditioned:
+            if algo in config.conditioned:
                 name = f"{algo}-conditioned-s{seed}"
                 run = _run(template, Path(config.out) / "runs" / name, algo=algo, seed=seed, w=0.0, eval_n=0,
                            w_choices=",".join(f"{w:g}" for w in config.ws), steps=template.steps * len(config.ws))
@@ -160,11 +160,15 @@ def _check_lists(config: SweepConfig) -> None:
     for w in config.ws:
         if not 0 <= w < math.inf:
             raise ValueError(f"--w: every effort cost must be a number >= 0, got {w}")
+    for algo in config.conditioned:
+        if algo not in config.algos:
+            raise ValueError(f"--conditioned: {algo!r} is not one of --algos ({', '.join(config.algos)})")
     if not config.seeds:
         raise ValueError("--seeds is empty: give at least one seed, e.g. 0")
     if not config.eval_seeds:
         raise ValueError("--eval-seeds is empty: give at least one seed, e.g. 0")
-    for flag, values in (("--algos", config.algos), ("--w", config.ws), ("--seeds", config.seeds)):
+    for flag, values in (("--algos", config.algos), ("--conditioned", config.conditioned), ("--w", config.ws),
+                         ("--seeds", config.seeds)):
         if len(set(values)) != len(values):
             raise ValueError(f"{flag} names a value twice: {', '.join(map(str, values))}")
 
@@ -194,7 +198,7 @@ def _references(config: SweepConfig, notes: list[str]) -> list[Point]:
     models = {"base": config.model} if config.base else {}
     if config.init:
         models["init"] = config.init
-    taken = {*config.algos, *(f"{a}-conditioned" for a in config.algos), *(p.method for p in points), *models}
+    taken = {*config.algos, *(f"{a}-conditioned" for a in config.conditioned), *(p.method for p in points), *models}
     for name, path in config.references.items():
         if not _NAME.fullmatch(name):
             raise ValueError(f"--reference {name}={path}: the name must be letters, digits, '.', '_' or '-'")
